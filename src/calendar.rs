@@ -1,0 +1,627 @@
+//! Reporting windows: calendar periods (day to fiscal year) and rolling N-day periods, as half-open
+//! `[start, end)` timestamps computed in the business time zone, never in the server's.
+
+use std::borrow::Cow;
+use std::str::FromStr;
+
+use jiff::civil::{Date, Weekday};
+use jiff::tz::TimeZone;
+use jiff::{Span, Timestamp, ToSpan, Zoned};
+
+/// Why a calendar could not be configured or its windows computed.
+#[derive(Debug, thiserror::Error)]
+pub enum CalendarError {
+    /// The fiscal year start month is not a month number.
+    #[error("fiscal year start month must be in 1..=12, got {0}")]
+    FiscalYearStartMonth(i8),
+    /// A calendar period name is not one of the known labels.
+    #[error("unknown calendar period {0:?}, expected one of: day, week, month, quarter, year")]
+    UnknownPeriod(String),
+    /// A rolling period of zero days would always be empty.
+    #[error("rolling period must span at least 1 day, got {0}")]
+    EmptyRollingPeriod(u16),
+    /// A window bound falls outside the range of instants jiff can represent.
+    #[error("{period} window for {now} is outside the representable time range")]
+    OutOfRange {
+        /// Label of the period whose window could not be computed.
+        period: String,
+        /// The instant the windows were computed for.
+        now: Timestamp,
+        /// The arithmetic error reported by jiff.
+        #[source]
+        source: jiff::Error,
+    },
+}
+
+/// A calendar period; quarter and year follow the fiscal calendar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CalendarPeriod {
+    /// The business day.
+    Day,
+    /// The week starting on the configured first weekday.
+    Week,
+    /// The calendar month.
+    Month,
+    /// Three months, counted from the fiscal year start month.
+    Quarter,
+    /// The fiscal year.
+    Year,
+}
+
+impl CalendarPeriod {
+    /// Every calendar period, shortest first.
+    pub const ALL: [CalendarPeriod; 5] = [
+        Self::Day,
+        Self::Week,
+        Self::Month,
+        Self::Quarter,
+        Self::Year,
+    ];
+
+    /// The metric label value: `day`, `week`, `month`, `quarter` or `year`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Day => "day",
+            Self::Week => "week",
+            Self::Month => "month",
+            Self::Quarter => "quarter",
+            Self::Year => "year",
+        }
+    }
+
+    fn length(self) -> Span {
+        match self {
+            Self::Day => 1.day(),
+            Self::Week => 1.week(),
+            Self::Month => 1.month(),
+            Self::Quarter => 3.months(),
+            Self::Year => 1.year(),
+        }
+    }
+}
+
+impl FromStr for CalendarPeriod {
+    type Err = CalendarError;
+
+    /// Parses a period from its [`label`](CalendarPeriod::label).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|period| period.label() == s)
+            .ok_or_else(|| CalendarError::UnknownPeriod(s.to_owned()))
+    }
+}
+
+/// Whether a window is the period in progress or the whole one before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum WindowPosition {
+    /// From the start of the period containing now, up to now.
+    Current,
+    /// The whole period before the current one.
+    Previous,
+}
+
+impl WindowPosition {
+    /// The metric label value: `current` or `previous`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Current => "current",
+            Self::Previous => "previous",
+        }
+    }
+}
+
+/// A period the exporter reports on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Period {
+    /// A calendar period, aligned to day, week, month or fiscal boundaries.
+    Calendar(CalendarPeriod),
+    /// The last `days` wall-clock days in the business time zone.
+    Rolling {
+        /// Length of the period in calendar days.
+        days: u16,
+    },
+}
+
+impl Period {
+    /// The metric label value: the calendar label (`month`), or `{days}d` (`7d`) when rolling.
+    pub fn label(self) -> Cow<'static, str> {
+        match self {
+            Self::Calendar(period) => Cow::Borrowed(period.label()),
+            Self::Rolling { days } => Cow::Owned(format!("{days}d")),
+        }
+    }
+}
+
+/// A half-open time window `[start, end)` of one period at one position.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Window {
+    /// The period this window covers.
+    pub period: Period,
+    /// Whether this is the current or the previous window of the period.
+    pub position: WindowPosition,
+    /// First instant inside the window.
+    pub start: Timestamp,
+    /// First instant after the window.
+    pub end: Timestamp,
+}
+
+impl Window {
+    /// The metric label values of the period and of the position.
+    pub fn label(&self) -> (Cow<'static, str>, &'static str) {
+        (self.period.label(), self.position.label())
+    }
+
+    /// Whether `t` falls inside `[start, end)`.
+    pub fn contains(&self, t: Timestamp) -> bool {
+        self.start <= t && t < self.end
+    }
+}
+
+/// The business calendar: time zone, first day of the week and first month of the fiscal year.
+#[derive(Debug, Clone)]
+pub struct BusinessCalendar {
+    time_zone: TimeZone,
+    first_weekday: Weekday,
+    fiscal_year_start_month: i8,
+}
+
+impl BusinessCalendar {
+    /// Creates a calendar; `fiscal_year_start_month` is 1 (January) to 12 (December).
+    pub fn new(
+        time_zone: TimeZone,
+        first_weekday: Weekday,
+        fiscal_year_start_month: i8,
+    ) -> Result<Self, CalendarError> {
+        if !(1..=12).contains(&fiscal_year_start_month) {
+            return Err(CalendarError::FiscalYearStartMonth(fiscal_year_start_month));
+        }
+        Ok(Self {
+            time_zone,
+            first_weekday,
+            fiscal_year_start_month,
+        })
+    }
+
+    /// The business time zone all windows are computed in.
+    pub fn time_zone(&self) -> &TimeZone {
+        &self.time_zone
+    }
+
+    /// The current and previous window of each period at `now`: calendar periods in the order
+    /// given, then rolling periods of `rolling_days` days in the order given.
+    pub fn windows(
+        &self,
+        now: Timestamp,
+        periods: &[CalendarPeriod],
+        rolling_days: &[u16],
+    ) -> Result<Vec<Window>, CalendarError> {
+        let now = now.to_zoned(self.time_zone.clone());
+        let calendar = periods.iter().map(|&period| Period::Calendar(period));
+        let rolling = rolling_days.iter().map(|&days| Period::Rolling { days });
+        let mut windows = Vec::with_capacity(2 * (periods.len() + rolling_days.len()));
+        for period in calendar.chain(rolling) {
+            windows.extend(self.starts(&now, period)?.windows(period, now.timestamp()));
+        }
+        Ok(windows)
+    }
+
+    fn starts(&self, now: &Zoned, period: Period) -> Result<Starts, CalendarError> {
+        let starts = match period {
+            Period::Calendar(period) => self.calendar_starts(now, period),
+            Period::Rolling { days: 0 } => return Err(CalendarError::EmptyRollingPeriod(0)),
+            Period::Rolling { days } => rolling_starts(now, days),
+        };
+        starts.map_err(|source| CalendarError::OutOfRange {
+            period: period.label().into_owned(),
+            now: now.timestamp(),
+            source,
+        })
+    }
+
+    fn calendar_starts(&self, now: &Zoned, period: CalendarPeriod) -> Result<Starts, jiff::Error> {
+        let current = self.period_start_date(now.date(), period)?;
+        let previous = current.checked_sub(period.length())?;
+        Ok(Starts {
+            previous: self.start_of_day(previous)?,
+            current: self.start_of_day(current)?,
+        })
+    }
+
+    fn period_start_date(&self, today: Date, period: CalendarPeriod) -> Result<Date, jiff::Error> {
+        let months_into_year = self.months_into_fiscal_year(today);
+        match period {
+            CalendarPeriod::Day => Ok(today),
+            CalendarPeriod::Week => {
+                today.checked_sub(today.weekday().since(self.first_weekday).days())
+            }
+            CalendarPeriod::Month => Ok(today.first_of_month()),
+            CalendarPeriod::Quarter => today
+                .first_of_month()
+                .checked_sub((months_into_year % 3).months()),
+            CalendarPeriod::Year => today
+                .first_of_month()
+                .checked_sub(months_into_year.months()),
+        }
+    }
+
+    /// Whole months from the first month of the fiscal year to the month of `date`, in `0..12`.
+    fn months_into_fiscal_year(&self, date: Date) -> i8 {
+        (date.month() - self.fiscal_year_start_month).rem_euclid(12)
+    }
+
+    fn start_of_day(&self, date: Date) -> Result<Timestamp, jiff::Error> {
+        Ok(date
+            .to_zoned(self.time_zone.clone())?
+            .start_of_day()?
+            .timestamp())
+    }
+}
+
+/// Where a period's previous and current windows start; the previous ends where the current starts.
+struct Starts {
+    previous: Timestamp,
+    current: Timestamp,
+}
+
+impl Starts {
+    fn windows(self, period: Period, now: Timestamp) -> [Window; 2] {
+        [
+            Window {
+                period,
+                position: WindowPosition::Current,
+                start: self.current,
+                end: now,
+            },
+            Window {
+                period,
+                position: WindowPosition::Previous,
+                start: self.previous,
+                end: self.current,
+            },
+        ]
+    }
+}
+
+fn rolling_starts(now: &Zoned, days: u16) -> Result<Starts, jiff::Error> {
+    let days = i64::from(days);
+    Ok(Starts {
+        previous: days_before(now, 2 * days)?,
+        current: days_before(now, days)?,
+    })
+}
+
+/// The instant `days` wall-clock days before `now`, so a day across a DST change is 23 or 25 hours.
+fn days_before(now: &Zoned, days: i64) -> Result<Timestamp, jiff::Error> {
+    Ok(now.checked_sub(Span::new().try_days(days)?)?.timestamp())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use CalendarPeriod::{Day, Month, Quarter, Week, Year};
+    use Weekday::{Monday, Sunday};
+
+    fn calendar(zone: &str, first_weekday: Weekday, fiscal_start: i8) -> BusinessCalendar {
+        BusinessCalendar::new(TimeZone::get(zone).unwrap(), first_weekday, fiscal_start).unwrap()
+    }
+
+    fn windows_at(
+        cal: &BusinessCalendar,
+        now: &str,
+        periods: &[CalendarPeriod],
+        rolling: &[u16],
+    ) -> Vec<Window> {
+        cal.windows(now.parse().unwrap(), periods, rolling).unwrap()
+    }
+
+    /// Each window as `period position start/end`, bounds in RFC 3339.
+    fn describe(
+        cal: &BusinessCalendar,
+        now: &str,
+        periods: &[CalendarPeriod],
+        rolling: &[u16],
+    ) -> Vec<String> {
+        let describe = |w: &Window| {
+            let (period, position) = w.label();
+            format!("{period} {position} {}/{}", w.start, w.end)
+        };
+        windows_at(cal, now, periods, rolling)
+            .iter()
+            .map(describe)
+            .collect()
+    }
+
+    fn hours(
+        cal: &BusinessCalendar,
+        now: &str,
+        periods: &[CalendarPeriod],
+        rolling: &[u16],
+    ) -> Vec<i64> {
+        let hours = |w: &Window| w.end.duration_since(w.start).as_hours();
+        windows_at(cal, now, periods, rolling)
+            .iter()
+            .map(hours)
+            .collect()
+    }
+
+    /// Bounds of every calendar period and rolling 30d in UTC, Monday weeks, January fiscal year.
+    #[test]
+    fn utc_reference_windows() {
+        let cal = calendar("UTC", Monday, 1);
+        assert_eq!(
+            describe(&cal, "2017-12-15T12:00:00Z", &CalendarPeriod::ALL, &[30]),
+            [
+                "day current 2017-12-15T00:00:00Z/2017-12-15T12:00:00Z",
+                "day previous 2017-12-14T00:00:00Z/2017-12-15T00:00:00Z",
+                "week current 2017-12-11T00:00:00Z/2017-12-15T12:00:00Z",
+                "week previous 2017-12-04T00:00:00Z/2017-12-11T00:00:00Z",
+                "month current 2017-12-01T00:00:00Z/2017-12-15T12:00:00Z",
+                "month previous 2017-11-01T00:00:00Z/2017-12-01T00:00:00Z",
+                "quarter current 2017-10-01T00:00:00Z/2017-12-15T12:00:00Z",
+                "quarter previous 2017-07-01T00:00:00Z/2017-10-01T00:00:00Z",
+                "year current 2017-01-01T00:00:00Z/2017-12-15T12:00:00Z",
+                "year previous 2016-01-01T00:00:00Z/2017-01-01T00:00:00Z",
+                "30d current 2017-11-15T12:00:00Z/2017-12-15T12:00:00Z",
+                "30d previous 2017-10-16T12:00:00Z/2017-11-15T12:00:00Z",
+            ]
+        );
+    }
+
+    /// Sunday as first weekday starts the week on Sunday, and a Sunday `now` opens a new week.
+    #[test]
+    fn sunday_first_weekday_moves_week_start() {
+        let sunday_first = calendar("UTC", Sunday, 1);
+        assert_eq!(
+            describe(&sunday_first, "2017-12-15T12:00:00Z", &[Week], &[]),
+            [
+                "week current 2017-12-10T00:00:00Z/2017-12-15T12:00:00Z",
+                "week previous 2017-12-03T00:00:00Z/2017-12-10T00:00:00Z",
+            ]
+        );
+        assert_eq!(
+            describe(&sunday_first, "2017-12-17T08:00:00Z", &[Week], &[]),
+            [
+                "week current 2017-12-17T00:00:00Z/2017-12-17T08:00:00Z",
+                "week previous 2017-12-10T00:00:00Z/2017-12-17T00:00:00Z",
+            ]
+        );
+        let monday_first = calendar("UTC", Monday, 1);
+        assert_eq!(
+            describe(&monday_first, "2017-12-17T08:00:00Z", &[Week], &[])[0],
+            "week current 2017-12-11T00:00:00Z/2017-12-17T08:00:00Z"
+        );
+    }
+
+    /// April fiscal year: in February the year began last April 1 and the quarter on January 1.
+    #[test]
+    fn april_fiscal_year_in_february() {
+        let cal = calendar("UTC", Monday, 4);
+        assert_eq!(
+            describe(&cal, "2018-02-10T12:00:00Z", &[Quarter, Year], &[]),
+            [
+                "quarter current 2018-01-01T00:00:00Z/2018-02-10T12:00:00Z",
+                "quarter previous 2017-10-01T00:00:00Z/2018-01-01T00:00:00Z",
+                "year current 2017-04-01T00:00:00Z/2018-02-10T12:00:00Z",
+                "year previous 2016-04-01T00:00:00Z/2017-04-01T00:00:00Z",
+            ]
+        );
+    }
+
+    /// April 1 00:00 in Tokyo (+09:00) opens an empty fiscal year; a second before, the old one.
+    #[test]
+    fn april_fiscal_year_boundary_in_business_zone() {
+        let cal = calendar("Asia/Tokyo", Monday, 4);
+        assert_eq!(
+            describe(&cal, "2018-03-31T15:00:00Z", &[Quarter, Year], &[]),
+            [
+                "quarter current 2018-03-31T15:00:00Z/2018-03-31T15:00:00Z",
+                "quarter previous 2017-12-31T15:00:00Z/2018-03-31T15:00:00Z",
+                "year current 2018-03-31T15:00:00Z/2018-03-31T15:00:00Z",
+                "year previous 2017-03-31T15:00:00Z/2018-03-31T15:00:00Z",
+            ]
+        );
+        assert_eq!(
+            describe(&cal, "2018-03-31T14:59:59Z", &[Year], &[]),
+            [
+                "year current 2017-03-31T15:00:00Z/2018-03-31T14:59:59Z",
+                "year previous 2016-03-31T15:00:00Z/2017-03-31T15:00:00Z",
+            ]
+        );
+    }
+
+    /// October fiscal year: September 30 is its last day; its quarters start Oct, Jan, Apr, Jul.
+    #[test]
+    fn october_fiscal_year_boundary() {
+        let cal = calendar("UTC", Monday, 10);
+        assert_eq!(
+            describe(&cal, "2017-09-30T23:59:59Z", &[Quarter, Year], &[]),
+            [
+                "quarter current 2017-07-01T00:00:00Z/2017-09-30T23:59:59Z",
+                "quarter previous 2017-04-01T00:00:00Z/2017-07-01T00:00:00Z",
+                "year current 2016-10-01T00:00:00Z/2017-09-30T23:59:59Z",
+                "year previous 2015-10-01T00:00:00Z/2016-10-01T00:00:00Z",
+            ]
+        );
+        assert_eq!(
+            describe(&cal, "2017-10-01T00:00:00Z", &[Year], &[]),
+            [
+                "year current 2017-10-01T00:00:00Z/2017-10-01T00:00:00Z",
+                "year previous 2016-10-01T00:00:00Z/2017-10-01T00:00:00Z",
+            ]
+        );
+    }
+
+    /// Berlin spring forward (2024-03-31): 11 h from midnight to noon; rolling 7d over it is 167 h.
+    #[test]
+    fn berlin_spring_forward() {
+        let cal = calendar("Europe/Berlin", Monday, 1);
+        assert_eq!(
+            describe(&cal, "2024-03-31T10:00:00Z", &[Day], &[]),
+            [
+                "day current 2024-03-30T23:00:00Z/2024-03-31T10:00:00Z",
+                "day previous 2024-03-29T23:00:00Z/2024-03-30T23:00:00Z",
+            ]
+        );
+        assert_eq!(hours(&cal, "2024-03-31T10:00:00Z", &[Day], &[]), [11, 24]);
+        assert_eq!(
+            describe(&cal, "2024-04-02T10:00:00Z", &[], &[7]),
+            [
+                "7d current 2024-03-26T11:00:00Z/2024-04-02T10:00:00Z",
+                "7d previous 2024-03-19T11:00:00Z/2024-03-26T11:00:00Z",
+            ]
+        );
+        assert_eq!(hours(&cal, "2024-04-02T10:00:00Z", &[], &[7]), [167, 168]);
+    }
+
+    /// Berlin fall back (2024-10-27): as previous day it lasts 25 h; rolling 7d across it is 169 h.
+    #[test]
+    fn berlin_fall_back() {
+        let cal = calendar("Europe/Berlin", Monday, 1);
+        assert_eq!(
+            describe(&cal, "2024-10-28T08:00:00Z", &[Day], &[7]),
+            [
+                "day current 2024-10-27T23:00:00Z/2024-10-28T08:00:00Z",
+                "day previous 2024-10-26T22:00:00Z/2024-10-27T23:00:00Z",
+                "7d current 2024-10-21T07:00:00Z/2024-10-28T08:00:00Z",
+                "7d previous 2024-10-14T07:00:00Z/2024-10-21T07:00:00Z",
+            ]
+        );
+        assert_eq!(
+            hours(&cal, "2024-10-28T08:00:00Z", &[Day], &[7]),
+            [9, 25, 169, 168]
+        );
+    }
+
+    /// Sao Paulo 2018-11-04 has no midnight (00:00 -03 became 01:00 -02): the day starts at 01:00.
+    #[test]
+    fn sao_paulo_day_without_midnight_starts_at_first_instant() {
+        let cal = calendar("America/Sao_Paulo", Monday, 1);
+        assert_eq!(
+            describe(&cal, "2018-11-04T14:00:00Z", &[Day], &[]),
+            [
+                "day current 2018-11-04T03:00:00Z/2018-11-04T14:00:00Z",
+                "day previous 2018-11-03T03:00:00Z/2018-11-04T03:00:00Z",
+            ]
+        );
+        assert_eq!(
+            describe(&cal, "2018-11-05T12:00:00Z", &[Day], &[])[1],
+            "day previous 2018-11-04T03:00:00Z/2018-11-05T02:00:00Z"
+        );
+    }
+
+    /// In January the previous month and the previous quarter fall in the prior year.
+    #[test]
+    fn previous_month_and_quarter_cross_year() {
+        let cal = calendar("UTC", Monday, 1);
+        assert_eq!(
+            describe(&cal, "2018-01-10T08:00:00Z", &[Month, Quarter], &[]),
+            [
+                "month current 2018-01-01T00:00:00Z/2018-01-10T08:00:00Z",
+                "month previous 2017-12-01T00:00:00Z/2018-01-01T00:00:00Z",
+                "quarter current 2018-01-01T00:00:00Z/2018-01-10T08:00:00Z",
+                "quarter previous 2017-10-01T00:00:00Z/2018-01-01T00:00:00Z",
+            ]
+        );
+    }
+
+    /// On 2024-02-29 day and month bounds hold; seen from March, the previous month has 29 days.
+    #[test]
+    fn leap_day_month_bounds() {
+        let cal = calendar("UTC", Monday, 1);
+        assert_eq!(
+            describe(&cal, "2024-02-29T18:00:00Z", &[Day, Month], &[]),
+            [
+                "day current 2024-02-29T00:00:00Z/2024-02-29T18:00:00Z",
+                "day previous 2024-02-28T00:00:00Z/2024-02-29T00:00:00Z",
+                "month current 2024-02-01T00:00:00Z/2024-02-29T18:00:00Z",
+                "month previous 2024-01-01T00:00:00Z/2024-02-01T00:00:00Z",
+            ]
+        );
+        assert_eq!(
+            describe(&cal, "2024-03-05T00:00:00Z", &[Month], &[])[1],
+            "month previous 2024-02-01T00:00:00Z/2024-03-01T00:00:00Z"
+        );
+    }
+
+    /// Calendar periods come in the order given, then rolling ones, each current before previous.
+    #[test]
+    fn windows_follow_requested_order_with_labels() {
+        let cal = calendar("UTC", Monday, 1);
+        let windows = windows_at(&cal, "2017-12-15T12:00:00Z", &[Month, Day], &[7, 30, 90]);
+        let labels: Vec<_> = windows.iter().map(Window::label).collect();
+        let expected = [
+            ("month", "current"),
+            ("month", "previous"),
+            ("day", "current"),
+            ("day", "previous"),
+            ("7d", "current"),
+            ("7d", "previous"),
+            ("30d", "current"),
+            ("30d", "previous"),
+            ("90d", "current"),
+            ("90d", "previous"),
+        ];
+        assert_eq!(
+            labels,
+            expected.map(|(period, position)| (Cow::Borrowed(period), position))
+        );
+    }
+
+    /// Fiscal start months outside 1..=12 are rejected with the bad value in the message.
+    #[test]
+    fn fiscal_month_outside_range_is_rejected() {
+        let error = BusinessCalendar::new(TimeZone::UTC, Monday, 13).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "fiscal year start month must be in 1..=12, got 13"
+        );
+        assert!(BusinessCalendar::new(TimeZone::UTC, Monday, 0).is_err());
+    }
+
+    /// Labels parse back to their period; an unknown label's error names it and the accepted ones.
+    #[test]
+    fn calendar_period_labels_round_trip() {
+        for period in CalendarPeriod::ALL {
+            assert_eq!(period.label().parse::<CalendarPeriod>().unwrap(), period);
+        }
+        let error = "fortnight".parse::<CalendarPeriod>().unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            r#"unknown calendar period "fortnight", expected one of: day, week, month, quarter, year"#
+        );
+    }
+
+    /// A rolling period of 0 days is an error, not an empty window.
+    #[test]
+    fn zero_day_rolling_period_is_rejected() {
+        let cal = calendar("UTC", Monday, 1);
+        let error = cal.windows(Timestamp::UNIX_EPOCH, &[], &[0]).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "rolling period must span at least 1 day, got 0"
+        );
+    }
+
+    /// A bound before jiff's minimum instant is a CalendarError naming the period, not a panic.
+    #[test]
+    fn out_of_range_bound_is_an_error() {
+        let cal = calendar("UTC", Monday, 1);
+        let error = cal.windows(Timestamp::MIN, &[Year], &[]).unwrap_err();
+        assert!(
+            matches!(&error, CalendarError::OutOfRange { period, .. } if period == "year"),
+            "{error}"
+        );
+    }
+
+    /// `contains` includes the start and excludes the end.
+    #[test]
+    fn window_is_half_open() {
+        let cal = calendar("UTC", Monday, 1);
+        let day = &windows_at(&cal, "2017-12-15T12:00:00Z", &[Day], &[])[1];
+        assert!(day.contains("2017-12-14T00:00:00Z".parse().unwrap()));
+        assert!(day.contains("2017-12-14T23:59:59.999999999Z".parse().unwrap()));
+        assert!(!day.contains("2017-12-15T00:00:00Z".parse().unwrap()));
+        assert!(!day.contains("2017-12-13T23:59:59.999999999Z".parse().unwrap()));
+    }
+}

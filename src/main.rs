@@ -1,0 +1,220 @@
+//! The `sales_exporter` command: parses flags, sets up logging, loads the configuration and
+//! runs the exporter (or one of its one-shot modes), mapping failures to exit codes.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{bail, Context};
+use clap::Parser;
+use jiff::Timestamp;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tracing_subscriber::EnvFilter;
+
+use sales_exporter::config::{Config, ConfigError, EXAMPLE_CONFIG};
+use sales_exporter::refresh::{Clock, Refresher};
+use sales_exporter::source::SalesSource;
+use sales_exporter::{demo, http};
+
+/// Exit code for an unusable configuration (EX_CONFIG from sysexits.h).
+const EXIT_CONFIG: u8 = 78;
+
+/// Serves sales performance indicators computed in the sales database to Prometheus.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Cli {
+    /// Configuration file (TOML). Without it, `--demo` uses the bundled example config.
+    #[arg(short, long, value_name = "FILE")]
+    config: Option<PathBuf>,
+
+    /// Address to serve on, overriding `web.listen_address` (e.g. 0.0.0.0:9745).
+    #[arg(long = "web.listen-address", value_name = "ADDR")]
+    listen_address: Option<SocketAddr>,
+
+    /// Validate the configuration (and its secrets) and exit.
+    #[arg(long)]
+    check_config: bool,
+
+    /// Run one refresh, print the exposition to stdout and exit.
+    #[arg(long)]
+    once: bool,
+
+    /// Evaluate the windows at this instant (RFC 3339, e.g. 2017-12-15T12:00:00Z) instead of now.
+    #[arg(long, value_name = "INSTANT")]
+    as_of: Option<Timestamp>,
+
+    /// Write the demo sales database (dated relative to now) at the config's SQLite path first.
+    #[arg(long)]
+    demo: bool,
+
+    /// Log filter, e.g. `info`, `debug` or `sales_exporter=trace` (default: RUST_LOG or info).
+    #[arg(long, value_name = "FILTER")]
+    log_level: Option<String>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.log_level.as_deref());
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!(error = format!("{err:#}"), "Exiting");
+            eprintln!("error: {err:#}");
+            if err.downcast_ref::<ConfigError>().is_some() {
+                ExitCode::from(EXIT_CONFIG)
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+    }
+}
+
+fn init_logging(filter: Option<&str>) {
+    let filter = match filter {
+        Some(filter) => EnvFilter::new(filter),
+        None => EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let mut config = load_config(&cli)?;
+    if let Some(address) = cli.listen_address {
+        config.listen_address = address;
+    }
+    if cli.check_config {
+        println!(
+            "config OK: {} database, {} windows, {} indicators, {} targets",
+            config.database.dialect.name(),
+            2 * (config.periods.len() + config.rolling_days.len()),
+            config.indicators.len(),
+            config.targets.len()
+        );
+        return Ok(());
+    }
+    if cli.demo {
+        write_demo(&config, cli.as_of.unwrap_or_else(Timestamp::now)).await?;
+    }
+
+    let clock = cli.as_of.map_or(Clock::Now, Clock::Fixed);
+    let config = Arc::new(config);
+    let source = SalesSource::connect_lazy(&config.database)
+        .context("cannot prepare the database connection")?;
+    let mut refresher = Refresher::new(Arc::clone(&config), source, clock)?;
+    if cli.once {
+        refresher.refresh().await.context("the refresh failed")?;
+        let exposition = refresher
+            .published()
+            .read()
+            .map(|p| p.exposition.clone())
+            .unwrap_or_default();
+        std::io::stdout()
+            .write_all(&exposition)
+            .context("cannot write to stdout")?;
+        return Ok(());
+    }
+    serve(config, refresher).await
+}
+
+fn load_config(cli: &Cli) -> anyhow::Result<Config> {
+    let config = match (&cli.config, cli.demo) {
+        (Some(path), _) => Config::from_file(path)?,
+        (None, true) => Config::from_toml(EXAMPLE_CONFIG, Path::new("config.example.toml"))?,
+        (None, false) => {
+            bail!("no configuration: pass --config FILE, or --demo to try the bundled demo")
+        }
+    };
+    Ok(config)
+}
+
+async fn write_demo(config: &Config, now: Timestamp) -> anyhow::Result<()> {
+    let Some(path) = demo::sqlite_path(&config.database.url) else {
+        bail!(
+            "--demo needs a sqlite: database URL to write the demo data to, not {}",
+            config.database.dialect.name()
+        );
+    };
+    let summary = demo::write_demo_database(&path, now)
+        .await
+        .with_context(|| format!("cannot write the demo database {}", path.display()))?;
+    tracing::info!(
+        path = %path.display(),
+        reps = summary.reps,
+        opportunities = summary.opportunities,
+        activities = summary.activities,
+        costs = summary.costs,
+        "Wrote the demo sales database"
+    );
+    Ok(())
+}
+
+async fn serve(config: Arc<Config>, refresher: Refresher) -> anyhow::Result<()> {
+    let listener = TcpListener::bind(config.listen_address)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot listen on {}; is another process using it?",
+                config.listen_address
+            )
+        })?;
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        listen_address = %config.listen_address,
+        database = config.database.dialect.name(),
+        refresh_interval_secs = config.refresh_interval.as_secs(),
+        "Serving sales indicators"
+    );
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let stopped = |mut rx: watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    };
+    let published = refresher.published();
+    let refresh_loop = tokio::spawn(refresher.run(stopped(stop_rx.clone())));
+    let server = tokio::spawn(http::serve(listener, published, stopped(stop_rx)));
+
+    shutdown_signal().await;
+    let _ = stop_tx.send(true);
+    let _ = server.await;
+    let _ = refresh_loop.await;
+    tracing::info!("Stopped");
+    Ok(())
+}
+
+/// Completes on SIGINT or SIGTERM and logs which one arrived.
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "Cannot listen for SIGTERM; stop with SIGINT");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => tracing::info!(signal = "SIGINT", "Shutting down"),
+        () = terminate => tracing::info!(signal = "SIGTERM", "Shutting down"),
+    }
+}
