@@ -522,6 +522,14 @@ async fn insert(
     }
     Ok(())
 }
+/// The file path of a `sqlite:` URL such as `sqlite:demo.sqlite` or `sqlite://demo.sqlite?mode=ro`.
+pub fn sqlite_path(url: &str) -> Option<PathBuf> {
+    let rest = url.strip_prefix("sqlite:")?;
+    let rest = rest.strip_prefix("//").unwrap_or(rest);
+    let path = rest.split('?').next().unwrap_or_default();
+    (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -671,10 +679,3 @@ mod tests {
     }
 }
 
-/// The file path of a `sqlite:` URL such as `sqlite:demo.sqlite` or `sqlite://demo.sqlite?mode=ro`.
-pub fn sqlite_path(url: &str) -> Option<PathBuf> {
-    let rest = url.strip_prefix("sqlite:")?;
-    let rest = rest.strip_prefix("//").unwrap_or(rest);
-    let path = rest.split('?').next().unwrap_or_default();
-    (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
-}
