@@ -282,11 +282,14 @@ fn emit_scope(
             Measure::Windowed(indicator) => indicator,
             _ => Indicator::OpenPipeline,
         };
-        let wanted = config.indicators.contains(&indicator) && indicator.applies_to(key.scope());
+        let wanted = config.indicators.contains(&indicator)
+            && indicator.applies_to(key.scope())
+            && is_available(indicator, model);
         if let Some(value) = value.filter(|v| wanted && v.is_finite()) {
+            let key = key.clone();
             values.push(Value {
                 measure,
-                key: key.clone(),
+                key,
                 window,
                 value,
             });
@@ -294,88 +297,46 @@ fn emit_scope(
     };
 
     for (index, w) in totals.windows.iter().enumerate() {
-        let at = Some(index);
         let revenue = to_f64(w.revenue);
         let closed = w.won + w.lost;
-        let rep_count = if reps_mapped {
-            totals.active_reps
-        } else {
-            w.reps_seen.len() as u64
+        let new_customers = w.new_customers.len() as u64;
+        let rep_count = match reps_mapped {
+            true => totals.active_reps,
+            false => w.reps_seen.len() as u64,
         };
-        push(Measure::Windowed(Indicator::Revenue), at, Some(revenue));
-        push(
-            Measure::Windowed(Indicator::OpportunitiesCreated),
-            at,
-            Some(w.created as f64),
-        );
-        push(
-            Measure::Windowed(Indicator::OpportunitiesWon),
-            at,
-            Some(w.won as f64),
-        );
-        push(
-            Measure::Windowed(Indicator::OpportunitiesLost),
-            at,
-            Some(w.lost as f64),
-        );
-        push(
-            Measure::Windowed(Indicator::ConversionRatio),
-            at,
-            ratio(w.won as f64, closed),
-        );
-        push(
-            Measure::Windowed(Indicator::RevenuePerRep),
-            at,
-            ratio(revenue, rep_count),
-        );
-        push(
-            Measure::Windowed(Indicator::AverageDealSize),
-            at,
-            ratio(revenue, w.won),
-        );
-        push(
-            Measure::Windowed(Indicator::SalesCycle),
-            at,
-            ratio(w.cycle_seconds, w.cycle_count),
-        );
-        if let Some(activities) = &model.activities {
-            push(
-                Measure::Windowed(Indicator::Calls),
-                at,
-                Some(w.calls as f64),
-            );
-            if activities.opportunity.is_some() {
-                let per_opportunity = ratio(w.calls_on_closed as f64, closed);
-                push(
-                    Measure::Windowed(Indicator::CallsPerOpportunity),
-                    at,
-                    per_opportunity,
-                );
-            }
-        }
-        if model.opportunities.customer.is_some() {
-            let new_customers = w.new_customers.len() as u64;
-            let basket = ratio(revenue, w.won_customers.len() as u64);
-            push(Measure::Windowed(Indicator::AverageBasket), at, basket);
-            push(
-                Measure::Windowed(Indicator::NewCustomers),
-                at,
-                Some(new_customers as f64),
-            );
-            if model.costs.is_some() {
-                let cost = ratio(to_f64(w.costs), new_customers);
-                push(Measure::Windowed(Indicator::AcquisitionCost), at, cost);
-            }
+        let window_values = [
+            (Indicator::Revenue, Some(revenue)),
+            (Indicator::OpportunitiesCreated, Some(w.created as f64)),
+            (Indicator::OpportunitiesWon, Some(w.won as f64)),
+            (Indicator::OpportunitiesLost, Some(w.lost as f64)),
+            (Indicator::ConversionRatio, ratio(w.won as f64, closed)),
+            (Indicator::RevenuePerRep, ratio(revenue, rep_count)),
+            (Indicator::Calls, Some(w.calls as f64)),
+            (
+                Indicator::CallsPerOpportunity,
+                ratio(w.calls_on_closed as f64, closed),
+            ),
+            (
+                Indicator::AverageBasket,
+                ratio(revenue, w.won_customers.len() as u64),
+            ),
+            (Indicator::NewCustomers, Some(new_customers as f64)),
+            (
+                Indicator::AcquisitionCost,
+                ratio(to_f64(w.costs), new_customers),
+            ),
+            (Indicator::AverageDealSize, ratio(revenue, w.won)),
+            (Indicator::SalesCycle, ratio(w.cycle_seconds, w.cycle_count)),
+        ];
+        for (indicator, value) in window_values {
+            push(Measure::Windowed(indicator), Some(index), value);
         }
     }
     push(Measure::OpenCount, None, Some(totals.open_count as f64));
     push(Measure::OpenAmount, None, Some(to_f64(totals.open_amount)));
     if model.opportunities.probability.is_some() {
-        push(
-            Measure::OpenWeightedAmount,
-            None,
-            Some(to_f64(totals.open_weighted_amount)),
-        );
+        let weighted = to_f64(totals.open_weighted_amount);
+        push(Measure::OpenWeightedAmount, None, Some(weighted));
     }
 }
 

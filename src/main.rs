@@ -17,7 +17,7 @@ use tracing_subscriber::EnvFilter;
 use sales_exporter::config::{Config, ConfigError, EXAMPLE_CONFIG};
 use sales_exporter::refresh::{Clock, Refresher};
 use sales_exporter::source::SalesSource;
-use sales_exporter::{demo, http};
+use sales_exporter::{demo, http, indicators};
 
 /// Exit code for an unusable configuration (EX_CONFIG from sysexits.h).
 const EXIT_CONFIG: u8 = 78;
@@ -99,6 +99,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         config.listen_address = address;
     }
     if cli.check_config {
+        let unavailable: Vec<&str> = (config.indicators.iter())
+            .filter(|indicator| !indicators::is_available(**indicator, &config.model))
+            .map(|indicator| indicator.name())
+            .collect();
+        if !unavailable.is_empty() {
+            println!(
+                "note: the mapping lacks what these indicators need, so they will have no series: {}",
+                unavailable.join(", ")
+            );
+        }
         println!(
             "config OK: {} database, {} windows, {} indicators, {} targets",
             config.database.dialect.name(),

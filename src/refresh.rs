@@ -154,6 +154,16 @@ fn mapped_relations(config: &Config) -> Vec<Relation> {
         .collect()
 }
 
+/// The column of `relation` whose values go through a value mapping.
+fn mapped_value_column(relation: Relation) -> Option<&'static str> {
+    match relation {
+        Relation::Opportunities => Some("status"),
+        Relation::Activities => Some("kind"),
+        Relation::Costs => Some("category"),
+        Relation::Reps => None,
+    }
+}
+
 /// Runs refreshes and publishes their results.
 pub struct Refresher {
     config: Arc<Config>,
@@ -265,6 +275,14 @@ impl Refresher {
 
     fn record_unmapped(&self, indicators: &Indicators) {
         self.metrics.unmapped.reset();
+        for relation in mapped_relations(&self.config) {
+            if let Some(column) = mapped_value_column(relation) {
+                self.metrics
+                    .unmapped
+                    .with_label_values(&[relation.name(), column])
+                    .set(0.0);
+            }
+        }
         let mut logged = self
             .logged_unmapped
             .lock()
