@@ -3,6 +3,7 @@
 //! self-metrics and in the log.
 
 use std::collections::BTreeSet;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -15,7 +16,7 @@ use crate::config::Config;
 use crate::indicators::{self, Indicators};
 use crate::model::Relation;
 use crate::snapshot;
-use crate::source::{RelationError, SalesSource};
+use crate::source::{Dialect, RelationError, SalesSource};
 
 /// The instant windows are evaluated at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,9 +48,33 @@ pub enum RefreshError {
     /// A relation's query failed.
     #[error(transparent)]
     Source(#[from] RelationError),
+    /// The SQLite database file does not exist, so no query could open it. The driver only
+    /// says "unable to open database file", which reads like a mapping mistake.
+    #[error(
+        "the {relation} query cannot open the SQLite database {}: the file does not exist; \
+         check `database.url` (the exporter opens it read-only and never creates it)",
+        path.display()
+    )]
+    MissingDatabase {
+        /// The relation whose query found the file missing.
+        relation: Relation,
+        /// The database file, as the URL names it.
+        path: PathBuf,
+    },
     /// The exposition could not be rendered.
     #[error("cannot render the metrics: {0}")]
     Render(#[from] prometheus::Error),
+}
+
+impl RefreshError {
+    /// The relation whose query failed, if a query failed.
+    pub fn relation(&self) -> Option<Relation> {
+        match self {
+            RefreshError::Source(err) => Some(err.relation),
+            RefreshError::MissingDatabase { relation, .. } => Some(*relation),
+            RefreshError::Calendar(_) | RefreshError::Render(_) => None,
+        }
+    }
 }
 
 /// What `/metrics` and the other endpoints read: the latest exposition and status.
@@ -90,6 +115,11 @@ impl SelfMetrics {
         build_info
             .with_label_values(&[env!("CARGO_PKG_VERSION")])
             .set(1.0);
+        let interval = Gauge::new(
+            name("refresh_interval_seconds"),
+            "Configured time between the starts of two refreshes",
+        )?;
+        interval.set(config.refresh_interval.as_secs_f64());
         let metrics = SelfMetrics {
             success: Gauge::new(name("refresh_success"), "Whether the last refresh succeeded (1) or failed (0)")?,
             duration: Gauge::new(name("refresh_duration_seconds"), "Duration of the last refresh")?,
@@ -118,8 +148,9 @@ impl SelfMetrics {
             )?,
             registry,
         };
-        let collectors: [Box<dyn prometheus::core::Collector>; 8] = [
+        let collectors: [Box<dyn prometheus::core::Collector>; 9] = [
             Box::new(build_info),
+            Box::new(interval),
             Box::new(metrics.success.clone()),
             Box::new(metrics.duration.clone()),
             Box::new(metrics.last_success.clone()),
@@ -232,10 +263,10 @@ impl Refresher {
             Err(err) => {
                 self.metrics.success.set(0.0);
                 self.metrics.refreshes.with_label_values(&["failure"]).inc();
-                if let RefreshError::Source(source) = &err {
+                if let Some(relation) = err.relation() {
                     self.metrics
                         .errors
-                        .with_label_values(&[source.relation.name()])
+                        .with_label_values(&[relation.name()])
                         .inc();
                 }
                 tracing::warn!(
@@ -255,7 +286,8 @@ impl Refresher {
         let windows = config
             .calendar
             .windows(now, &config.periods, &config.rolling_days)?;
-        let data = self.source.read(&config.model, &windows).await?;
+        let data =
+            (self.source.read(&config.model, &windows).await).map_err(|err| self.explain(err))?;
         let indicators = indicators::compute(&data, windows.len(), config);
         self.record_unmapped(&indicators);
         let bytes = snapshot::render(&indicators, &windows, config)?;
@@ -271,6 +303,22 @@ impl Refresher {
             .map(|(r, n)| format!("{r}={n}"))
             .collect();
         Ok((bytes, rows.join(",")))
+    }
+
+    /// Names a missing SQLite file as the cause of a failed query.
+    fn explain(&self, err: RelationError) -> RefreshError {
+        let database = &self.config.database;
+        let missing = (database.dialect == Dialect::Sqlite)
+            .then(|| crate::demo::sqlite_path(&database.url))
+            .flatten()
+            .filter(|path| !path.exists());
+        match missing {
+            Some(path) => RefreshError::MissingDatabase {
+                relation: err.relation,
+                path,
+            },
+            None => RefreshError::Source(err),
+        }
     }
 
     fn record_unmapped(&self, indicators: &Indicators) {
