@@ -15,7 +15,7 @@ use hyper::header::{HeaderValue, ALLOW, CONTENT_TYPE};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 
@@ -52,7 +52,9 @@ pub async fn serve(
             let published = published.clone();
             async move { Ok::<_, Infallible>(respond(&request, &published)) }
         });
+        // The header timeout needs a timer: without one hyper panics on the first request.
         let connection = http1::Builder::new()
+            .timer(TokioTimer::new())
             .header_read_timeout(Duration::from_secs(10))
             .serve_connection(TokioIo::new(stream), service);
         let connection = graceful.watch(connection);

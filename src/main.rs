@@ -71,8 +71,8 @@ fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            tracing::error!(error = format!("{err:#}"), "Exiting");
-            eprintln!("error: {err:#}");
+            let message = error_chain(&err);
+            eprintln!("error: {message}");
             if err.downcast_ref::<ConfigError>().is_some() {
                 ExitCode::from(EXIT_CONFIG)
             } else {
@@ -80,6 +80,22 @@ fn main() -> ExitCode {
             }
         }
     }
+}
+
+/// The error and its causes joined by `: `, leaving out a cause whose text the message
+/// already holds (several errors print their source themselves).
+fn error_chain(err: &anyhow::Error) -> String {
+    let mut message = String::new();
+    for cause in err.chain().map(ToString::to_string) {
+        if message.contains(&cause) {
+            continue;
+        }
+        if !message.is_empty() {
+            message.push_str(": ");
+        }
+        message.push_str(&cause);
+    }
+    message
 }
 
 fn init_logging(filter: Option<&str>) {

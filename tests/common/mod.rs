@@ -92,3 +92,46 @@ pub fn key(name: &str, labels: &[(&str, &str)]) -> SeriesKey {
 pub fn close(actual: f64, expected: f64) -> bool {
     actual == expected || (actual - expected).abs() <= 1e-12 * expected.abs().max(1.0)
 }
+
+/// Whether a child process's stderr shows a panic; the exporter must report, never panic.
+pub fn assert_no_panic(stderr: &str) {
+    assert!(
+        !stderr.contains("panicked"),
+        "the exporter panicked:\n{stderr}"
+    );
+}
+
+/// Writes `text` as a config file `name` in `dir` and returns its path as a string.
+pub fn write_config(dir: &Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("the config file is written");
+    path.to_str().expect("a UTF-8 temp path").to_owned()
+}
+
+/// The bundled example config with its database URL pointed at `database`.
+pub fn example_config_for(database: &Path) -> String {
+    let example = include_str!("../../config.example.toml");
+    let url = format!("url = \"sqlite:{}\"", database.display());
+    let replaced = example.replacen("url = \"sqlite:sales_exporter-demo.sqlite\"", &url, 1);
+    assert_ne!(
+        replaced, example,
+        "the example config names the demo database"
+    );
+    replaced
+}
+
+/// Runs `statements` on the SQLite file at `path`, creating it if needed.
+pub async fn sqlite_exec(path: &Path, statements: &str) {
+    use sqlx::Connection;
+    let options = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true);
+    let mut conn = sqlx::SqliteConnection::connect_with(&options)
+        .await
+        .expect("the scratch database opens");
+    sqlx::raw_sql(statements)
+        .execute(&mut conn)
+        .await
+        .expect("the scratch statements run");
+    conn.close().await.expect("the scratch database closes");
+}

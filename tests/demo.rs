@@ -1,0 +1,186 @@
+//! `--demo --once` at a fixed instant: every window of the example config has company
+//! figures, reps are told apart by id, a rep who left keeps only what the windows hold, and
+//! one figure is checked against our own SQL on the demo file.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use common::{assert_no_panic, key, parse_exposition, run_exporter, SeriesKey};
+use sqlx::{Connection, Row};
+
+const AS_OF: &str = "2026-12-03T16:00:00Z";
+const PERIODS: [&str; 8] = [
+    "day", "week", "month", "quarter", "year", "7d", "30d", "90d",
+];
+
+/// Runs `--demo --once` at [`AS_OF`] in `dir` and returns the samples.
+fn demo_samples(dir: &Path) -> BTreeMap<SeriesKey, f64> {
+    let output = run_exporter(dir, &["--demo", "--once", "--as-of", AS_OF]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_no_panic(&stderr);
+    assert!(output.status.success(), "{stderr}");
+    parse_exposition(&String::from_utf8(output.stdout).expect("UTF-8 exposition"))
+}
+
+fn window(period: &'static str, window: &'static str) -> [(&'static str, &'static str); 2] {
+    [("period", period), ("window", window)]
+}
+
+/// Every period and window of the example config has a company revenue, and every current
+/// window has won opportunities.
+#[test]
+fn company_has_every_window() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let samples = demo_samples(dir.path());
+    for period in PERIODS {
+        for position in ["current", "previous"] {
+            let revenue = key("sales_company_revenue", &window(period, position));
+            assert!(samples.contains_key(&revenue), "missing {revenue:?}");
+        }
+        let won = key(
+            "sales_company_opportunities_won",
+            &window(period, "current"),
+        );
+        assert!(samples[&won] > 0.0, "{won:?} is {}", samples[&won]);
+    }
+    let company_revenue = samples
+        .keys()
+        .filter(|(name, _)| name == "sales_company_revenue")
+        .count();
+    assert_eq!(company_revenue, 2 * PERIODS.len());
+}
+
+/// The two reps named "Alex Kim" are two `rep` label values, one per team.
+#[test]
+fn namesakes_are_two_reps() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let samples = demo_samples(dir.path());
+    let alex: Vec<(&str, &str)> = samples
+        .keys()
+        .filter(|(name, labels)| name == "sales_rep_info" && labels["rep_name"] == "Alex Kim")
+        .map(|(_, labels)| (labels["rep"].as_str(), labels["team"].as_str()))
+        .collect();
+    assert_eq!(alex, [("r03", "North"), ("r08", "South")]);
+    for rep in ["r03", "r08"] {
+        let team = if rep == "r03" { "North" } else { "South" };
+        let labels = [
+            ("rep", rep),
+            ("team", team),
+            ("period", "year"),
+            ("window", "current"),
+        ];
+        assert!(samples.contains_key(&key("sales_rep_revenue", &labels)));
+    }
+}
+
+/// Rep r11 left 61 days before the instant: their deals still count where the windows hold
+/// them (so they keep series and rep sums add up to the team), they create nothing after
+/// leaving, and they are not counted in revenue per rep, which uses active reps only.
+#[test]
+fn departed_rep_counts_only_where_the_windows_hold_their_rows() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let samples = demo_samples(dir.path());
+    let get = |name: &str, labels: &[(&str, &str)]| samples.get(&key(name, labels)).copied();
+
+    let info = [
+        ("rep", "r11"),
+        ("rep_name", "Emma Johansson"),
+        ("team", "West"),
+    ];
+    assert_eq!(get("sales_rep_info", &info), Some(1.0));
+    for period in ["day", "week", "month", "7d", "30d"] {
+        let labels = [
+            ("rep", "r11"),
+            ("team", "West"),
+            ("period", period),
+            ("window", "current"),
+        ];
+        assert_eq!(
+            get("sales_rep_opportunities_created", &labels),
+            Some(0.0),
+            "r11 created deals in {period} after leaving"
+        );
+    }
+    let year = [
+        ("rep", "r11"),
+        ("team", "West"),
+        ("period", "year"),
+        ("window", "current"),
+    ];
+    assert!(get("sales_rep_opportunities_created", &year) > Some(0.0));
+
+    // Rep sums add up to their team, r11 included.
+    let month = window("month", "current");
+    let west_reps: f64 = samples
+        .iter()
+        .filter(|((name, labels), _)| {
+            name == "sales_rep_revenue"
+                && labels["team"] == "West"
+                && labels["period"] == "month"
+                && labels["window"] == "current"
+        })
+        .map(|(_, value)| value)
+        .sum();
+    let west = [("team", "West"), month[0], month[1]];
+    let west_revenue = get("sales_team_revenue", &west).expect("West revenue");
+    assert!((west_reps - west_revenue).abs() < 1e-6 * west_revenue.max(1.0));
+
+    // Three active reps in West, eleven in the company.
+    for period in PERIODS {
+        let at = window(period, "current");
+        let west = [("team", "West"), at[0], at[1]];
+        let revenue = get("sales_team_revenue", &west).expect("West revenue");
+        let per_rep = get("sales_team_revenue_per_rep", &west).expect("West per rep");
+        assert!(
+            (per_rep - revenue / 3.0).abs() < 1e-9 * revenue.max(1.0),
+            "{period}"
+        );
+        let revenue = get("sales_company_revenue", &at).expect("company revenue");
+        let per_rep = get("sales_company_revenue_per_rep", &at).expect("company per rep");
+        assert!(
+            (per_rep - revenue / 11.0).abs() < 1e-9 * revenue.max(1.0),
+            "{period}"
+        );
+    }
+}
+
+/// Company revenue for the current month equals our own SQL on the demo file, with the month
+/// bounds from SQLite's date functions.
+#[tokio::test]
+async fn month_revenue_matches_our_own_sql() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let samples = demo_samples(dir.path());
+    let exported = samples[&key("sales_company_revenue", &window("month", "current"))];
+
+    let database = dir.path().join("sales_exporter-demo.sqlite");
+    let options = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(&database)
+        .read_only(true);
+    let mut conn = sqlx::SqliteConnection::connect_with(&options)
+        .await
+        .expect("the demo database opens");
+    let row = sqlx::query(
+        "SELECT COUNT(*), SUM(CAST(ROUND(amount * 100) AS INTEGER)) FROM opportunities \
+         WHERE stage = 'closed_won' \
+         AND closed_at >= datetime(?1, 'start of month') AND closed_at < datetime(?1)",
+    )
+    .bind("2026-12-03 16:00:00")
+    .fetch_one(&mut conn)
+    .await
+    .expect("the check query runs");
+    let (won, cents): (i64, i64) = (row.get(0), row.get(1));
+
+    assert!(won > 0);
+    let won_exported = samples[&key(
+        "sales_company_opportunities_won",
+        &window("month", "current"),
+    )];
+    assert_eq!(won_exported, won as f64);
+    assert_eq!(
+        (exported * 100.0).round() as i64,
+        cents,
+        "exported {exported}"
+    );
+}
