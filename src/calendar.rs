@@ -206,6 +206,35 @@ impl BusinessCalendar {
         Ok(windows)
     }
 
+    /// The share of `window`'s whole period that has elapsed by the window's end, in `0..=1`:
+    /// for the current window of a calendar period, (end - start) over (the period's real
+    /// end - start), that end taken in the business time zone (so a month or a day across a
+    /// daylight-saving change has its true length); 1 for a previous window, which is over,
+    /// and for rolling periods, which are always full. Dashboards and rules compare revenue
+    /// with the target times this share ("pace").
+    ///
+    /// # Errors
+    ///
+    /// When the end of the period is outside the representable time range.
+    pub fn elapsed_ratio(&self, window: &Window) -> Result<f64, CalendarError> {
+        let period = match (window.period, window.position) {
+            (Period::Calendar(period), WindowPosition::Current) => period,
+            _ => return Ok(1.0),
+        };
+        let start_date = window.start.to_zoned(self.time_zone.clone()).date();
+        let period_end = start_date
+            .checked_add(period.length())
+            .and_then(|date| self.start_of_day(date))
+            .map_err(|source| CalendarError::OutOfRange {
+                period: period.label().to_owned(),
+                now: window.end,
+                source,
+            })?;
+        let whole = period_end.duration_since(window.start).as_secs_f64();
+        let elapsed = window.end.duration_since(window.start).as_secs_f64();
+        Ok((elapsed / whole).clamp(0.0, 1.0))
+    }
+
     fn starts(&self, now: &Zoned, period: Period) -> Result<Starts, CalendarError> {
         let starts = match period {
             Period::Calendar(period) => self.calendar_starts(now, period),
@@ -612,6 +641,63 @@ mod tests {
             matches!(&error, CalendarError::OutOfRange { period, .. } if period == "year"),
             "{error}"
         );
+    }
+
+    /// The share elapsed of each calendar period at noon on Friday 2017-12-15 (UTC, Monday
+    /// weeks, January fiscal year), worked out by hand in days: day 0.5/1, week 4.5/7,
+    /// month 14.5/31, quarter (31 + 30 + 14.5)/92, year 348.5/365; previous and rolling
+    /// windows are full.
+    #[test]
+    fn elapsed_ratio_of_each_period() {
+        let cal = calendar("UTC", Monday, 1);
+        let windows = windows_at(&cal, "2017-12-15T12:00:00Z", &CalendarPeriod::ALL, &[30]);
+        let ratios: Vec<f64> = windows
+            .iter()
+            .map(|w| cal.elapsed_ratio(w).unwrap())
+            .collect();
+        let expected = [
+            0.5,
+            1.0,
+            4.5 / 7.0,
+            1.0,
+            14.5 / 31.0,
+            1.0,
+            75.5 / 92.0,
+            1.0,
+            348.5 / 365.0,
+            1.0,
+            1.0,
+            1.0,
+        ];
+        assert_eq!(ratios.len(), expected.len());
+        for (got, want) in ratios.iter().zip(expected) {
+            assert!((got - want).abs() < 1e-12, "{ratios:?}");
+        }
+    }
+
+    /// A day's length is its real length in the business zone: Berlin's 2024-03-31 has 23
+    /// hours, so at 10:00Z (noon local) 11 of them are gone; Sao Paulo's 2018-11-04 starts at
+    /// 01:00 and ends at midnight -02, also 23 hours. An April fiscal year in February 2018 has
+    /// run from 2017-04-01 for 315.5 of 365 days.
+    #[test]
+    fn elapsed_ratio_uses_real_period_length() {
+        let berlin = calendar("Europe/Berlin", Monday, 1);
+        let day = &windows_at(&berlin, "2024-03-31T10:00:00Z", &[Day], &[])[0];
+        assert!((berlin.elapsed_ratio(day).unwrap() - 11.0 / 23.0).abs() < 1e-12);
+        let sao_paulo = calendar("America/Sao_Paulo", Monday, 1);
+        let day = &windows_at(&sao_paulo, "2018-11-04T14:00:00Z", &[Day], &[])[0];
+        assert!((sao_paulo.elapsed_ratio(day).unwrap() - 11.0 / 23.0).abs() < 1e-12);
+        let april = calendar("UTC", Monday, 4);
+        let year = &windows_at(&april, "2018-02-10T12:00:00Z", &[Year], &[])[0];
+        assert!((april.elapsed_ratio(year).unwrap() - 315.5 / 365.0).abs() < 1e-12);
+    }
+
+    /// At the very first instant of a period nothing of it has elapsed.
+    #[test]
+    fn elapsed_ratio_at_period_start_is_zero() {
+        let cal = calendar("UTC", Monday, 10);
+        let year = &windows_at(&cal, "2017-10-01T00:00:00Z", &[Year], &[])[0];
+        assert_eq!(cal.elapsed_ratio(year).unwrap(), 0.0);
     }
 
     /// `contains` includes the start and excludes the end.

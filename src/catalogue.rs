@@ -207,3 +207,8 @@ pub fn target_metric_name(indicator: Indicator, scope: Scope) -> String {
     };
     format!("{}_target", measure.metric_name(scope))
 }
+
+/// The metric name of the share of each period elapsed at the refresh, `sales_period_elapsed_ratio`.
+pub fn elapsed_ratio_metric_name() -> String {
+    format!("{INDICATOR_PREFIX}_period_elapsed_ratio")
+}

@@ -1,16 +1,20 @@
 //! One refresh's complete result rendered once into Prometheus exposition text: indicator
-//! values, targets and rep names. A scrape serves these bytes as they are.
+//! values, targets, rep names and the share of each period elapsed. A scrape serves these
+//! bytes as they are.
 
 use std::collections::BTreeMap;
 
 use prometheus::{Encoder, GaugeVec, Opts, Registry, TextEncoder};
 
-use crate::calendar::Window;
-use crate::catalogue::{target_metric_name, Measure, Scope, INDICATOR_PREFIX};
+use crate::calendar::{Window, WindowPosition};
+use crate::catalogue::{
+    elapsed_ratio_metric_name, target_metric_name, Measure, Scope, INDICATOR_PREFIX,
+};
 use crate::config::Config;
 use crate::indicators::{Indicators, ScopeKey};
 
-/// Renders the indicators of one refresh, with the targets and the rep info series.
+/// Renders the indicators of one refresh, with the targets, the rep info series and the
+/// share of each period elapsed.
 ///
 /// # Errors
 ///
@@ -47,7 +51,40 @@ pub fn render(
 
     render_targets(&registry, config, indicators)?;
     render_rep_info(&registry, indicators)?;
+    render_elapsed(&registry, windows, config)?;
     encode(&registry)
+}
+
+/// `sales_period_elapsed_ratio{period}`: how much of each period's current window has
+/// elapsed (see [`BusinessCalendar::elapsed_ratio`](crate::calendar::BusinessCalendar::elapsed_ratio)).
+/// A period whose end is past the last representable instant (year 9999) has no series:
+/// its share is unknown, not 0 or 1.
+fn render_elapsed(
+    registry: &Registry,
+    windows: &[Window],
+    config: &Config,
+) -> Result<(), prometheus::Error> {
+    let current: Vec<&Window> = windows
+        .iter()
+        .filter(|w| w.position == WindowPosition::Current)
+        .collect();
+    if current.is_empty() {
+        return Ok(());
+    }
+    let opts = Opts::new(
+        elapsed_ratio_metric_name(),
+        "Share of each period elapsed at the refresh: 1 for rolling periods; revenue on pace is target times this",
+    );
+    let elapsed = GaugeVec::new(opts, &["period"])?;
+    registry.register(Box::new(elapsed.clone()))?;
+    for window in current {
+        if let Ok(ratio) = config.calendar.elapsed_ratio(window) {
+            elapsed
+                .get_metric_with_label_values(&[&window.period.label()])?
+                .set(ratio);
+        }
+    }
+    Ok(())
 }
 
 fn gauge_family(

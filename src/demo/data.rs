@@ -1,79 +1,11 @@
-//! Demo sales database: fifteen months of deterministic reps, opportunities, activities and costs,
-//! dated relative to a given "now" so that every current and previous window has sensible numbers.
-
-use std::path::{Path, PathBuf};
+//! The demo data itself: reps, customers, seasonal opportunities, activities and costs,
+//! drawn from a fixed seed and rendered as the rows of each demo table.
 
 use jiff::{civil::Weekday, tz::TimeZone, Timestamp};
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
-use sqlx::{Connection, QueryBuilder};
 
 use self::Cell::{Int, Null, Real, Text};
-
-/// How many rows of each table [`write_demo_database`] wrote.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DemoSummary {
-    /// Rows in `reps`.
-    pub reps: usize,
-    /// Rows in `opportunities`.
-    pub opportunities: usize,
-    /// Rows in `activities`.
-    pub activities: usize,
-    /// Rows in `costs`.
-    pub costs: usize,
-}
-
-/// Why the demo database could not be written.
-#[derive(Debug, thiserror::Error)]
-pub enum DemoError {
-    /// A statement against the database failed; `step` says which one.
-    #[error("cannot write demo database {}: {step} failed: {source}", path.display())]
-    Sql {
-        /// The demo database file.
-        path: PathBuf,
-        /// The statement that failed.
-        step: String,
-        /// The driver's error.
-        source: sqlx::Error,
-    },
-    /// `now` is too close to the limits of the calendar to hold fifteen months of history.
-    #[error("cannot write demo database {}: no history fits before {now}: {source}", path.display())]
-    Date {
-        /// The demo database file.
-        path: PathBuf,
-        /// The instant the history ends at.
-        now: Timestamp,
-        /// The calendar arithmetic that overflowed.
-        source: jiff::Error,
-    },
-}
-
-/// Replaces (drops and recreates) the demo tables in the SQLite database at `path` (creating the
-/// file if needed) with about fifteen months of sales data, every event strictly before `now`.
-///
-/// The same `now` always gives the same rows. All rows are written in one transaction.
-pub async fn write_demo_database(path: &Path, now: Timestamp) -> Result<DemoSummary, DemoError> {
-    let date = |source| DemoError::Date {
-        path: path.to_path_buf(),
-        now,
-        source,
-    };
-    let tables = plan(now).map_err(date)?;
-    let sql = |(step, source)| DemoError::Sql {
-        path: path.to_path_buf(),
-        step,
-        source,
-    };
-    write(path, &tables).await.map_err(sql)?;
-    let [reps, opportunities, activities, costs] = tables.each_ref().map(Vec::len);
-    Ok(DemoSummary {
-        reps,
-        opportunities,
-        activities,
-        costs,
-    })
-}
 
 const DAY: i64 = 86_400;
 const HOUR: i64 = 3_600;
@@ -137,7 +69,7 @@ type Activity = (i64, usize, &'static str, Option<usize>);
 type Cost = (i64, &'static str, f64, Option<&'static str>);
 
 /// A value bound into an insert statement.
-enum Cell {
+pub(super) enum Cell {
     Int(i64),
     Real(f64),
     Text(String),
@@ -145,7 +77,7 @@ enum Cell {
 }
 
 /// Each table's name and the columns its rows fill, in insert order.
-const TABLES: [(&str, &str); 4] = [
+pub(super) const TABLES: [(&str, &str); 4] = [
     ("reps", "id, name, team, active"),
     (
         "opportunities",
@@ -159,7 +91,7 @@ const TABLES: [(&str, &str); 4] = [
 ];
 
 /// The rows of one table, as cells in the order of its columns in [`TABLES`].
-type Rows = Vec<Vec<Cell>>;
+pub(super) type Rows = Vec<Vec<Cell>>;
 
 /// Draws built on the raw ChaCha stream only, so they cannot change with a `rand` release.
 struct Dice(ChaCha8Rng);
@@ -242,7 +174,7 @@ impl Clock {
     }
 }
 
-fn plan(now: Timestamp) -> Result<[Rows; 4], jiff::Error> {
+pub(super) fn plan(now: Timestamp) -> Result<[Rows; 4], jiff::Error> {
     let clock = Clock::new(now)?;
     let mut dice = Dice(ChaCha8Rng::seed_from_u64(SEED));
     let mut opps = history(&mut dice, &clock)?;
@@ -402,27 +334,6 @@ fn costs(dice: &mut Dice, clock: &Clock) -> Vec<Cost> {
 }
 
 /// A failed statement and which step it was.
-type SqlFailure = (String, sqlx::Error);
-
-fn step(step: impl Into<String>) -> impl FnOnce(sqlx::Error) -> SqlFailure {
-    move |source| (step.into(), source)
-}
-
-const SCHEMA: &str = "
-DROP TABLE IF EXISTS reps;
-DROP TABLE IF EXISTS opportunities;
-DROP TABLE IF EXISTS activities;
-DROP TABLE IF EXISTS costs;
-CREATE TABLE reps (id TEXT PRIMARY KEY, name TEXT NOT NULL, team TEXT NOT NULL, active INTEGER NOT NULL);
-CREATE TABLE opportunities (id INTEGER PRIMARY KEY, rep_id TEXT, customer TEXT, created_at TEXT NOT NULL, stage TEXT NOT NULL, closed_at TEXT, amount NUMERIC, probability REAL);
-CREATE TABLE activities (id INTEGER PRIMARY KEY, rep_id TEXT NOT NULL, occurred_at TEXT NOT NULL, kind TEXT NOT NULL, opportunity_id INTEGER);
-CREATE TABLE costs (id INTEGER PRIMARY KEY, incurred_at TEXT NOT NULL, category TEXT NOT NULL, amount NUMERIC NOT NULL, team TEXT);
-CREATE INDEX opportunities_created_at ON opportunities (created_at);
-CREATE INDEX opportunities_closed_at ON opportunities (closed_at);
-CREATE INDEX activities_occurred_at ON activities (occurred_at);
-CREATE INDEX costs_incurred_at ON costs (incurred_at);
-";
-
 fn tables(opps: &[Opp], activities: &[Activity], costs: &[Cost]) -> Result<[Rows; 4], jiff::Error> {
     Ok([
         rows(&REPS, rep_row)?,
@@ -478,203 +389,4 @@ fn text(value: &str) -> Cell {
 fn time(second: i64) -> Result<Cell, jiff::Error> {
     let timestamp = Timestamp::from_second(second)?;
     Ok(Text(timestamp.strftime("%Y-%m-%d %H:%M:%S").to_string()))
-}
-
-async fn write(path: &Path, tables: &[Rows; 4]) -> Result<(), SqlFailure> {
-    let options = SqliteConnectOptions::new().filename(path);
-    let options = options.create_if_missing(true);
-    let mut conn = SqliteConnection::connect_with(&options)
-        .await
-        .map_err(step("open"))?;
-    let mut tx = conn.begin().await.map_err(step("begin transaction"))?;
-    let schema = sqlx::raw_sql(SCHEMA).execute(&mut *tx).await;
-    schema.map_err(step("create tables"))?;
-    for ((name, columns), rows) in TABLES.iter().zip(tables) {
-        insert(&mut tx, name, columns, rows).await?;
-    }
-    tx.commit().await.map_err(step("commit"))?;
-    conn.close().await.map_err(step("close"))
-}
-
-const BATCH: usize = 200;
-
-/// Inserts `rows` with one multi-row statement per [`BATCH`] rows, prepared once and cached.
-async fn insert(
-    conn: &mut SqliteConnection,
-    name: &str,
-    columns: &str,
-    rows: &Rows,
-) -> Result<(), SqlFailure> {
-    for chunk in rows.chunks(BATCH) {
-        let mut builder = QueryBuilder::new(format!("INSERT INTO {name} ({columns}) "));
-        builder.push_values(chunk, |mut row, cells| {
-            for cell in cells {
-                match cell {
-                    Int(value) => row.push_bind(*value),
-                    Real(value) => row.push_bind(*value),
-                    Text(value) => row.push_bind(value.as_str()),
-                    Null => row.push_bind(None::<i64>),
-                };
-            }
-        });
-        let inserted = builder.build().execute(&mut *conn).await;
-        inserted.map_err(step(format!("insert into {name}")))?;
-    }
-    Ok(())
-}
-/// The file path of a `sqlite:` URL such as `sqlite:demo.sqlite` or `sqlite://demo.sqlite?mode=ro`.
-pub fn sqlite_path(url: &str) -> Option<PathBuf> {
-    let rest = url.strip_prefix("sqlite:")?;
-    let rest = rest.strip_prefix("//").unwrap_or(rest);
-    let path = rest.split('?').next().unwrap_or_default();
-    (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use sqlx::Row;
-
-    const NOW: &str = "2026-12-03T16:00:00Z";
-
-    fn now() -> Timestamp {
-        NOW.parse().unwrap()
-    }
-
-    async fn demo_at(now: Timestamp) -> (tempfile::TempDir, PathBuf, DemoSummary) {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("demo.sqlite");
-        let summary = write_demo_database(&path, now).await.unwrap();
-        (dir, path, summary)
-    }
-
-    async fn connect(path: &Path) -> SqliteConnection {
-        let options = SqliteConnectOptions::new().filename(path);
-        SqliteConnection::connect_with(&options).await.unwrap()
-    }
-
-    async fn count(conn: &mut SqliteConnection, rows: &str) -> i64 {
-        let sql = format!("SELECT count(*) FROM {rows}");
-        sqlx::query(&sql).fetch_one(conn).await.unwrap().get(0)
-    }
-
-    /// Won deals, lost deals and calls in `[start, end)`, each as the rest of a `FROM` clause.
-    fn won_lost_calls(start: &str, end: &str) -> [String; 3] {
-        let within = |column| format!("{column} >= '{start}' AND {column} < '{end}'");
-        [
-            format!(
-                "opportunities WHERE stage = 'closed_won' AND {}",
-                within("closed_at")
-            ),
-            format!(
-                "opportunities WHERE stage = 'closed_lost' AND {}",
-                within("closed_at")
-            ),
-            format!(
-                "activities WHERE kind = 'call' AND {}",
-                within("occurred_at")
-            ),
-        ]
-    }
-
-    async fn dump(path: &Path) -> Vec<String> {
-        let mut conn = connect(path).await;
-        let mut rows = Vec::new();
-        for (table, columns) in TABLES {
-            let quoted: Vec<_> = columns.split(", ").map(|c| format!("quote({c})")).collect();
-            let row = quoted.join(" || '|' || ");
-            let sql = format!("SELECT {row} FROM {table} ORDER BY id");
-            for row in sqlx::query(&sql).fetch_all(&mut conn).await.unwrap() {
-                rows.push(format!("{table}|{}", row.get::<String, _>(0)));
-            }
-        }
-        rows
-    }
-
-    /// The same `now` writes the same rows, byte for byte.
-    #[tokio::test]
-    async fn same_now_gives_identical_rows() {
-        let (_first_dir, first, _) = demo_at(now()).await;
-        let (_second_dir, second, _) = demo_at(now()).await;
-        let (first, second) = (dump(&first).await, dump(&second).await);
-        assert!(first.len() > 10_000, "{}", first.len());
-        assert_eq!(first, second);
-    }
-
-    /// Every event is before now, closes follow creation, only open deals lack a close, and
-    /// linked activities fall in their deal's life and belong to its rep.
-    #[tokio::test]
-    async fn events_are_ordered_and_before_now() {
-        let (_dir, path, _) = demo_at(now()).await;
-        let mut conn = connect(&path).await;
-        let now = "'2026-12-03 16:00:00'";
-        let violations = [
-            format!("opportunities WHERE created_at >= {now} OR closed_at >= {now}"),
-            format!("activities WHERE occurred_at >= {now}"),
-            format!("costs WHERE incurred_at >= {now}"),
-            "opportunities WHERE closed_at < created_at".into(),
-            "opportunities WHERE stage IN ('prospecting', 'negotiation') = (closed_at NOT NULL)".into(),
-            "activities a JOIN opportunities o ON o.id = a.opportunity_id WHERE a.rep_id <> o.rep_id \
-             OR a.occurred_at < o.created_at OR a.occurred_at > coalesce(o.closed_at, a.occurred_at)"
-                .into(),
-        ];
-        for rows in violations {
-            assert_eq!(count(&mut conn, &rows).await, 0, "{rows}");
-        }
-    }
-
-    /// Today, the last 7 days and this month each hold won and lost deals and calls; the inactive
-    /// rep got no deal in the last 60 days; two rep ids share the name 'Alex Kim'.
-    #[tokio::test]
-    async fn current_windows_are_populated() {
-        let (_dir, path, _) = demo_at(now()).await;
-        let mut conn = connect(&path).await;
-        for start in [
-            "2026-12-03 00:00:00",
-            "2026-11-26 16:00:00",
-            "2026-12-01 00:00:00",
-        ] {
-            for rows in won_lost_calls(start, "2026-12-03 16:00:00") {
-                assert!(count(&mut conn, &rows).await >= 2, "{rows}");
-            }
-        }
-        assert_eq!(count(&mut conn, "reps WHERE active = 0").await, 1);
-        let recent = "opportunities JOIN reps ON reps.id = rep_id \
-                      WHERE active = 0 AND created_at >= '2026-10-04 16:00:00'";
-        assert_eq!(count(&mut conn, recent).await, 0);
-        let alex = "(SELECT DISTINCT id FROM reps WHERE name = 'Alex Kim')";
-        assert_eq!(count(&mut conn, alex).await, 2);
-    }
-
-    /// A `now` a few seconds after midnight still gets won and lost deals and a call today.
-    #[tokio::test]
-    async fn early_now_squeezes_today_into_seconds() {
-        let (_dir, path, _) = demo_at("2026-12-03T00:00:05Z".parse().unwrap()).await;
-        let mut conn = connect(&path).await;
-        for rows in won_lost_calls("2026-12-03 00:00:00", "2026-12-03 00:00:05") {
-            assert!(count(&mut conn, &rows).await >= 1, "{rows}");
-        }
-    }
-
-    /// Writing again into an existing file replaces the rows instead of adding to them.
-    #[tokio::test]
-    async fn rerun_replaces_existing_data() {
-        let (_dir, path, first) = demo_at(now()).await;
-        let second = write_demo_database(&path, now()).await.unwrap();
-        assert_eq!(first, second);
-        let mut conn = connect(&path).await;
-        let opportunities = count(&mut conn, "opportunities").await;
-        assert_eq!(opportunities as usize, first.opportunities);
-        assert_eq!(count(&mut conn, "reps").await, 12);
-    }
-
-    /// A file that cannot be created gives an error naming the path and the failed step.
-    #[tokio::test]
-    async fn unwritable_path_is_reported() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("missing").join("demo.sqlite");
-        let error = write_demo_database(&path, now()).await.unwrap_err();
-        let expected = format!("cannot write demo database {}: open failed", path.display());
-        assert!(error.to_string().starts_with(&expected), "{error}");
-    }
 }
