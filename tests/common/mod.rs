@@ -135,3 +135,21 @@ pub async fn sqlite_exec(path: &Path, statements: &str) {
         .expect("the scratch statements run");
     conn.close().await.expect("the scratch database closes");
 }
+
+/// Whether the command-line `tool` (promtool, prometheus) runs. Without it the caller skips
+/// its test after one line saying what to install, unless `SALES_EXPORTER_REQUIRE_TOOLS=1`
+/// (CI) makes the absence a failure.
+pub fn tool_available(tool: &str) -> bool {
+    let found = Command::new(tool).arg("--version").output().is_ok();
+    if !found {
+        assert!(
+            std::env::var("SALES_EXPORTER_REQUIRE_TOOLS").as_deref() != Ok("1"),
+            "{tool} not found and SALES_EXPORTER_REQUIRE_TOOLS=1"
+        );
+        println!(
+            "skipping: {tool} not found; install Debian's prometheus package \
+             (or set SALES_EXPORTER_REQUIRE_TOOLS=1 to make this a failure)"
+        );
+    }
+    found
+}
