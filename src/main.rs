@@ -1,7 +1,7 @@
 //! The `sales_exporter` command: parses flags, sets up logging, loads the configuration and
 //! runs the exporter (or one of its one-shot modes), mapping failures to exit codes.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -108,8 +108,10 @@ fn init_logging(filter: Option<&str>) {
         Some(filter) => EnvFilter::new(filter),
         None => EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
     };
+    // Colours only on a terminal: under systemd stderr goes to the journal.
     tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .init();
 }
