@@ -1,6 +1,6 @@
-//! Database outages against the real binary: starting with no database (SQLite file absent),
-//! retrying on a capped backoff and logging an error once, and PostgreSQL dying mid-run
-//! behind a TCP proxy that the test stops and starts again on the same port.
+//! Database outages against the real binary: starting with no database (SQLite file absent,
+//! PostgreSQL unreachable), retrying on a capped backoff and logging an error once, and
+//! PostgreSQL dying mid-run behind a TCP proxy the test stops and restarts on one port.
 
 mod common;
 
@@ -166,16 +166,14 @@ impl Drop for Schema {
     }
 }
 
-/// PostgreSQL going away mid-run: the last good indicators keep being served with their
-/// success time frozen (so their age shows), errors are counted, readiness holds, and the
-/// exporter recovers by itself when the database is back.
-#[test]
-fn database_dying_mid_run_serves_the_last_snapshot_then_recovers() {
+/// A PostgreSQL schema of a few opportunities behind a stopped proxy, and a config (in
+/// `dir`) that reads it through the proxy every `interval_secs`; `None` unless enabled.
+fn postgres_behind_proxy(dir: &Path, interval_secs: u64) -> Option<(Schema, Proxy, String)> {
     if std::env::var(TEST_DATABASES).as_deref() != Ok("1") {
-        println!("skipping: set {TEST_DATABASES}=1 to run the PostgreSQL outage test");
-        return;
+        println!("skipping: set {TEST_DATABASES}=1 to run the PostgreSQL outage tests");
+        return None;
     }
-    let schema = Schema(format!("ops_outage_{}", std::process::id()));
+    let schema = Schema(format!("ops_outage_{}_{}", std::process::id(), free_port()));
     postgres(&format!(
         "DROP SCHEMA IF EXISTS {s} CASCADE; CREATE SCHEMA {s};
          CREATE TABLE {s}.opportunities (id int, rep text, created_at timestamptz,
@@ -186,12 +184,10 @@ fn database_dying_mid_run_serves_the_last_snapshot_then_recovers() {
            (3, 'ann', now() - interval '1 day', 'open', NULL, 80, 'acme');",
         s = schema.0
     ));
-    let mut proxy = Proxy::new();
-    proxy.start();
-    let dir = tempfile::tempdir().expect("temp dir");
+    let proxy = Proxy::new();
     let config = format!(
         "[database]\nurl = \"postgres://postgres@127.0.0.1:{port}/test\"\n\
-         query_timeout_secs = 2\n[refresh]\ninterval_secs = 1\n\
+         query_timeout_secs = 2\n[refresh]\ninterval_secs = {interval_secs}\n\
          [opportunities]\ntable = \"{schema}.opportunities\"\n\
          [opportunities.columns]\nid = \"id\"\nrep = \"rep\"\ncreated_at = \"created_at\"\n\
          status = \"status\"\nclosed_at = \"closed_at\"\namount = \"amount\"\n\
@@ -200,7 +196,42 @@ fn database_dying_mid_run_serves_the_last_snapshot_then_recovers() {
         port = proxy.port,
         schema = schema.0
     );
-    let config = write_config(dir.path(), "sales.toml", &config);
+    let config = write_config(dir, "sales.toml", &config);
+    Some((schema, proxy, config))
+}
+
+/// PostgreSQL unreachable at start (its proxy not yet up) with an hour between refreshes:
+/// not ready, self-metrics served, and ready within seconds of the database coming up.
+#[test]
+fn postgres_down_at_start_is_retried_until_it_answers() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let Some((_schema, mut proxy, config)) = postgres_behind_proxy(dir.path(), 3600) else {
+        return;
+    };
+    let server = Server::with_config(dir.path(), &config);
+    let samples = server.wait_samples("two failed attempts", |s| s[&failures()] >= 2.0);
+    assert_eq!(samples[&success()], 0.0);
+    assert_eq!(server.get("/-/ready").status, 503);
+
+    proxy.start();
+    server.wait_status("/-/ready", 200);
+    let revenue = key(
+        "sales_company_revenue",
+        &[("period", "30d"), ("window", "current")],
+    );
+    assert_eq!(server.samples()[&revenue], 1200.5);
+}
+
+/// PostgreSQL going away mid-run: the last good indicators keep being served with their
+/// success time frozen (so their age shows), errors are counted, readiness holds, and the
+/// exporter recovers by itself when the database is back.
+#[test]
+fn database_dying_mid_run_serves_the_last_snapshot_then_recovers() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let Some((_schema, mut proxy, config)) = postgres_behind_proxy(dir.path(), 1) else {
+        return;
+    };
+    proxy.start();
     let server = Server::with_config(dir.path(), &config);
     server.wait_status("/-/ready", 200);
     let revenue = key(
