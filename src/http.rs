@@ -114,9 +114,10 @@ fn route(method: &Method, path: &str, published: &SharedPublished) -> Response<F
             "not ready: no refresh has succeeded yet\n",
         ),
         _ => {
-            let last = published
-                .last_success
-                .map_or("never".to_owned(), |t| t.to_string());
+            let last = published.last_success.map_or("never".to_owned(), |t| {
+                let age = jiff::Timestamp::now().as_second() - t.as_second();
+                format!("{t} ({age} s ago)")
+            });
             let error = published.last_error.as_deref().map_or(String::new(), |e| {
                 format!("<p>Last refresh failed: {}</p>", escape_html(e))
             });

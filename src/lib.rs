@@ -10,13 +10,17 @@
 //! - [`indicators`]: aggregate rows into values per scope and window;
 //! - [`catalogue`]: the name, unit and help text of every exported metric;
 //! - [`snapshot`]: one refresh rendered once into exposition text;
-//! - [`refresh`]: the schedule, keeping the last good snapshot, self-metrics;
+//! - [`refresh`]: the schedule, keeping the last good snapshot, self-metrics, reloads;
+//! - [`backoff`]: the capped, jittered delay before retrying a failed refresh;
+//! - [`signal`]: SIGHUP, SIGTERM and SIGINT, and the notices sent to systemd;
+//! - [`report`]: the reconciliation table behind `--report`;
 //! - [`http`]: the endpoints, which read the published snapshot and nothing else;
 //! - [`demo`]: the deterministic demo database behind `--demo`.
 
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod backoff;
 pub mod calendar;
 pub mod catalogue;
 pub mod config;
@@ -25,5 +29,7 @@ pub mod http;
 pub mod indicators;
 pub mod model;
 pub mod refresh;
+pub mod report;
+pub mod signal;
 pub mod snapshot;
 pub mod source;

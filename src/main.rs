@@ -1,7 +1,7 @@
 //! The `sales_exporter` command: parses flags, sets up logging, loads the configuration and
 //! runs the exporter (or one of its one-shot modes), mapping failures to exit codes.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -11,13 +11,14 @@ use anyhow::{bail, Context};
 use clap::Parser;
 use jiff::Timestamp;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 use tracing_subscriber::EnvFilter;
 
 use sales_exporter::config::{Config, ConfigError, EXAMPLE_CONFIG};
 use sales_exporter::refresh::{Clock, Refresher};
+use sales_exporter::signal::{self, SignalTo, Signals};
 use sales_exporter::source::SalesSource;
-use sales_exporter::{demo, http, indicators};
+use sales_exporter::{demo, http, indicators, report};
 
 /// Exit code for an unusable configuration (EX_CONFIG from sysexits.h).
 const EXIT_CONFIG: u8 = 78;
@@ -39,8 +40,12 @@ struct Cli {
     check_config: bool,
 
     /// Run one refresh, print the exposition to stdout and exit.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "report")]
     once: bool,
+
+    /// Print the indicators as a table (scope, rep, team, window, values) and exit.
+    #[arg(long)]
+    report: bool,
 
     /// Evaluate the windows at this instant (RFC 3339, e.g. 2017-12-15T12:00:00Z) instead of now.
     #[arg(long, value_name = "INSTANT")]
@@ -103,17 +108,16 @@ fn init_logging(filter: Option<&str>) {
         Some(filter) => EnvFilter::new(filter),
         None => EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
     };
+    // Colours only on a terminal: under systemd stderr goes to the journal.
     tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .init();
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    let mut config = load_config(&cli)?;
-    if let Some(address) = cli.listen_address {
-        config.listen_address = address;
-    }
+    let config = load_config(&cli)?;
     if cli.check_config {
         let unavailable: Vec<&str> = (config.indicators.iter())
             .filter(|indicator| !indicators::is_available(**indicator, &config.model))
@@ -142,6 +146,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = Arc::new(config);
     let source = SalesSource::connect_lazy(&config.database)
         .context("cannot prepare the database connection")?;
+    if cli.report {
+        let report = report::build(&config, &source, clock.now())
+            .await
+            .context("cannot compute the report")?;
+        std::io::stdout()
+            .write_all(report.render().as_bytes())
+            .context("cannot write to stdout")?;
+        return Ok(());
+    }
     let mut refresher = Refresher::new(Arc::clone(&config), source, clock)?;
     if cli.once {
         refresher.refresh().await.context("the refresh failed")?;
@@ -155,17 +168,26 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             .context("cannot write to stdout")?;
         return Ok(());
     }
-    serve(config, refresher).await
+    serve(&cli, config, refresher).await
 }
 
 fn load_config(cli: &Cli) -> anyhow::Result<Config> {
-    let config = match (&cli.config, cli.demo) {
-        (Some(path), _) => Config::from_file(path)?,
-        (None, true) => Config::from_toml(EXAMPLE_CONFIG, Path::new("config.example.toml"))?,
-        (None, false) => {
-            bail!("no configuration: pass --config FILE, or --demo to try the bundled demo")
-        }
+    if cli.config.is_none() && !cli.demo {
+        bail!("no configuration: pass --config FILE, or --demo to try the bundled demo");
+    }
+    Ok(read_config(cli)?)
+}
+
+/// Reads the configuration the flags name (at start and on SIGHUP), with the flags'
+/// overrides applied.
+fn read_config(cli: &Cli) -> Result<Config, ConfigError> {
+    let mut config = match &cli.config {
+        Some(path) => Config::from_file(path)?,
+        None => Config::from_toml(EXAMPLE_CONFIG, Path::new("config.example.toml"))?,
     };
+    if let Some(address) = cli.listen_address {
+        config.listen_address = address;
+    }
     Ok(config)
 }
 
@@ -190,7 +212,12 @@ async fn write_demo(config: &Config, now: Timestamp) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn serve(config: Arc<Config>, refresher: Refresher) -> anyhow::Result<()> {
+/// Reloads that may wait while a refresh runs; more SIGHUPs than this are dropped.
+const PENDING_RELOADS: usize = 4;
+
+async fn serve(cli: &Cli, config: Arc<Config>, refresher: Refresher) -> anyhow::Result<()> {
+    // Before anything slow: SIGHUP's default action would end the process.
+    let mut signals = Signals::install().context("cannot install the signal handlers")?;
     let listener = TcpListener::bind(config.listen_address)
         .await
         .with_context(|| {
@@ -202,45 +229,42 @@ async fn serve(config: Arc<Config>, refresher: Refresher) -> anyhow::Result<()> 
     tracing::info!(
         version = env!("CARGO_PKG_VERSION"),
         listen_address = %config.listen_address,
+        config = %cli.config.as_deref().unwrap_or(Path::new("(bundled example)")).display(),
         database = config.database.dialect.name(),
         refresh_interval_secs = config.refresh_interval.as_secs(),
         "Serving sales indicators"
     );
+
     let (stop_tx, stop_rx) = watch::channel(false);
     let stopped = |mut rx: watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|stop| *stop).await;
     };
+    let (reload_tx, reload_rx) = mpsc::channel(PENDING_RELOADS);
     let published = refresher.published();
-    let refresh_loop = tokio::spawn(refresher.run(stopped(stop_rx.clone())));
+    let refresh_loop = tokio::spawn(refresher.run(stopped(stop_rx.clone()), reload_rx));
     let server = tokio::spawn(http::serve(listener, published, stopped(stop_rx)));
+    signal::notify_ready("serving /metrics");
 
-    shutdown_signal().await;
+    loop {
+        match signals.next().await {
+            SignalTo::Reload => {
+                signal::notify_reloading();
+                tracing::info!(signal = "SIGHUP", "Reloading the configuration");
+                if reload_tx.try_send(read_config(cli)).is_err() {
+                    tracing::warn!("Too many reloads waiting for a refresh; this one is dropped");
+                }
+                signal::notify_ready("serving /metrics");
+            }
+            SignalTo::Shutdown(name) => {
+                tracing::info!(signal = name, "Shutting down");
+                break;
+            }
+        }
+    }
+    signal::notify_stopping();
     let _ = stop_tx.send(true);
     let _ = server.await;
     let _ = refresh_loop.await;
     tracing::info!("Stopped");
     Ok(())
-}
-
-/// Completes on SIGINT or SIGTERM and logs which one arrived.
-async fn shutdown_signal() {
-    let interrupt = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(err) => {
-                tracing::warn!(error = %err, "Cannot listen for SIGTERM; stop with SIGINT");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = interrupt => tracing::info!(signal = "SIGINT", "Shutting down"),
-        () = terminate => tracing::info!(signal = "SIGTERM", "Shutting down"),
-    }
 }

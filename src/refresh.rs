@@ -1,6 +1,8 @@
 //! The refresh loop: on every tick, read the database, compute the indicators, render a new
-//! snapshot and swap it in; a failed refresh keeps the last good one and says so in
-//! self-metrics and in the log.
+//! snapshot and swap it in; a failed refresh keeps the last good one, says so in
+//! self-metrics and in the log, and is retried with a backoff. A reloaded config swaps in here.
+
+mod reload;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -9,10 +11,11 @@ use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 use prometheus::{Gauge, GaugeVec, IntCounterVec, Opts, Registry};
-use tokio::time::MissedTickBehavior;
+use tokio::sync::mpsc;
 
+use crate::backoff::{Backoff, FAILURES_BEFORE_ERROR};
 use crate::catalogue::SELF_PREFIX;
-use crate::config::Config;
+use crate::config::{Config, ConfigError, DatabaseConfig};
 use crate::indicators::{self, Indicators};
 use crate::model::Relation;
 use crate::snapshot;
@@ -77,6 +80,21 @@ impl RefreshError {
     }
 }
 
+/// Names a missing SQLite file as the cause of a failed query.
+pub fn explain(database: &DatabaseConfig, err: RelationError) -> RefreshError {
+    let missing = (database.dialect == Dialect::Sqlite)
+        .then(|| crate::demo::sqlite_path(&database.url))
+        .flatten()
+        .filter(|path| !path.exists());
+    match missing {
+        Some(path) => RefreshError::MissingDatabase {
+            relation: err.relation,
+            path,
+        },
+        None => RefreshError::Source(err),
+    }
+}
+
 /// What `/metrics` and the other endpoints read: the latest exposition and status.
 #[derive(Debug, Default)]
 pub struct Published {
@@ -95,6 +113,9 @@ pub type SharedPublished = Arc<RwLock<Published>>;
 
 struct SelfMetrics {
     registry: Registry,
+    interval: Gauge,
+    reload_success: Gauge,
+    reload_timestamp: Gauge,
     success: Gauge,
     duration: Gauge,
     last_success: Gauge,
@@ -121,6 +142,15 @@ impl SelfMetrics {
         )?;
         interval.set(config.refresh_interval.as_secs_f64());
         let metrics = SelfMetrics {
+            interval,
+            reload_success: Gauge::new(
+                name("config_last_reload_successful"),
+                "Whether the last configuration reload succeeded (1) or failed (0)",
+            )?,
+            reload_timestamp: Gauge::new(
+                name("config_last_reload_success_timestamp_seconds"),
+                "Unix time of the last successful configuration load, at start or on SIGHUP",
+            )?,
             success: Gauge::new(name("refresh_success"), "Whether the last refresh succeeded (1) or failed (0)")?,
             duration: Gauge::new(name("refresh_duration_seconds"), "Duration of the last refresh")?,
             last_success: Gauge::new(
@@ -148,9 +178,11 @@ impl SelfMetrics {
             )?,
             registry,
         };
-        let collectors: [Box<dyn prometheus::core::Collector>; 9] = [
+        let collectors: [Box<dyn prometheus::core::Collector>; 11] = [
             Box::new(build_info),
-            Box::new(interval),
+            Box::new(metrics.interval.clone()),
+            Box::new(metrics.reload_success.clone()),
+            Box::new(metrics.reload_timestamp.clone()),
             Box::new(metrics.success.clone()),
             Box::new(metrics.duration.clone()),
             Box::new(metrics.last_success.clone()),
@@ -165,11 +197,23 @@ impl SelfMetrics {
         for result in ["success", "failure"] {
             metrics.refreshes.with_label_values(&[result]);
         }
-        for relation in mapped_relations(config) {
-            metrics.errors.with_label_values(&[relation.name()]);
-        }
+        metrics.reload_success.set(1.0);
+        metrics.reload_timestamp.set(unix_seconds(Timestamp::now()));
+        metrics.describe_config(config);
         Ok(metrics)
     }
+
+    /// Sets what the self-metrics say about `config`, at start and after a reload.
+    fn describe_config(&self, config: &Config) {
+        self.interval.set(config.refresh_interval.as_secs_f64());
+        for relation in mapped_relations(config) {
+            self.errors.with_label_values(&[relation.name()]);
+        }
+    }
+}
+
+fn unix_seconds(instant: Timestamp) -> f64 {
+    instant.as_millisecond() as f64 / 1000.0
 }
 
 fn mapped_relations(config: &Config) -> Vec<Relation> {
@@ -204,6 +248,9 @@ pub struct Refresher {
     metrics: SelfMetrics,
     indicators: Arc<Vec<u8>>,
     logged_unmapped: Mutex<BTreeSet<(String, String, String)>>,
+    backoff: Backoff,
+    retry_delay: Duration,
+    succeeded_once: bool,
 }
 
 impl Refresher {
@@ -219,6 +266,9 @@ impl Refresher {
     ) -> Result<Refresher, prometheus::Error> {
         let metrics = SelfMetrics::new(&config)?;
         let refresher = Refresher {
+            backoff: Backoff::new(config.refresh_interval),
+            retry_delay: config.refresh_interval,
+            succeeded_once: false,
             config,
             source,
             clock,
@@ -252,11 +302,9 @@ impl Refresher {
                 let finished = Timestamp::now();
                 self.indicators = Arc::new(bytes);
                 self.metrics.success.set(1.0);
-                self.metrics
-                    .last_success
-                    .set(finished.as_millisecond() as f64 / 1000.0);
+                self.metrics.last_success.set(unix_seconds(finished));
                 self.metrics.refreshes.with_label_values(&["success"]).inc();
-                tracing::info!(duration_ms = elapsed.as_millis() as u64, rows = %rows, "Refreshed sales indicators");
+                self.log_success(elapsed, &rows);
                 self.publish(Some(finished), None);
                 Ok(())
             }
@@ -269,14 +317,54 @@ impl Refresher {
                         .with_label_values(&[relation.name()])
                         .inc();
                 }
-                tracing::warn!(
-                    duration_ms = elapsed.as_millis() as u64,
-                    error = %err,
-                    "Refresh failed; serving the last good snapshot"
-                );
+                self.retry_delay = self.backoff.next_delay();
+                self.log_failure(elapsed, &err);
                 self.publish(None, Some(err.to_string()));
                 Err(err)
             }
+        }
+    }
+
+    /// INFO for the first success and for a recovery, DEBUG for the routine ones.
+    fn log_success(&mut self, elapsed: Duration, rows: &str) {
+        let duration_ms = elapsed.as_millis() as u64;
+        let failures = self.backoff.failures();
+        self.backoff.reset();
+        if !self.succeeded_once {
+            self.succeeded_once = true;
+            tracing::info!(
+                duration_ms,
+                rows,
+                "First refresh succeeded; serving sales indicators"
+            );
+        } else if failures > 0 {
+            tracing::info!(
+                duration_ms,
+                failures,
+                "Refresh succeeded again after failures"
+            );
+        } else {
+            tracing::debug!(duration_ms, rows, "Refreshed sales indicators");
+        }
+    }
+
+    /// WARN for every failure, and ERROR once when they have gone on long enough that
+    /// waiting will not fix them.
+    fn log_failure(&self, elapsed: Duration, err: &RefreshError) {
+        let failures = self.backoff.failures();
+        tracing::warn!(
+            duration_ms = elapsed.as_millis() as u64,
+            failures,
+            retry_in_ms = self.retry_delay.as_millis() as u64,
+            error = %err,
+            "Refresh failed; serving the last good snapshot"
+        );
+        if failures == FAILURES_BEFORE_ERROR {
+            tracing::error!(
+                failures,
+                error = %err,
+                "Refreshes keep failing; check the database and the mapping"
+            );
         }
     }
 
@@ -286,8 +374,8 @@ impl Refresher {
         let windows = config
             .calendar
             .windows(now, &config.periods, &config.rolling_days)?;
-        let data =
-            (self.source.read(&config.model, &windows).await).map_err(|err| self.explain(err))?;
+        let data = (self.source.read(&config.model, &windows).await)
+            .map_err(|err| explain(&config.database, err))?;
         let indicators = indicators::compute(&data, windows.len(), config);
         self.record_unmapped(&indicators);
         let bytes = snapshot::render(&indicators, &windows, config)?;
@@ -303,22 +391,6 @@ impl Refresher {
             .map(|(r, n)| format!("{r}={n}"))
             .collect();
         Ok((bytes, rows.join(",")))
-    }
-
-    /// Names a missing SQLite file as the cause of a failed query.
-    fn explain(&self, err: RelationError) -> RefreshError {
-        let database = &self.config.database;
-        let missing = (database.dialect == Dialect::Sqlite)
-            .then(|| crate::demo::sqlite_path(&database.url))
-            .flatten()
-            .filter(|path| !path.exists());
-        match missing {
-            Some(path) => RefreshError::MissingDatabase {
-                relation: err.relation,
-                path,
-            },
-            None => RefreshError::Source(err),
-        }
     }
 
     fn record_unmapped(&self, indicators: &Indicators) {
@@ -354,6 +426,8 @@ impl Refresher {
         }
     }
 
+    /// Publishes the exposition (last good indicators and current self-metrics) and, when
+    /// a refresh was attempted, its outcome.
     fn publish(&self, success: Option<Timestamp>, error: Option<String>) {
         let mut exposition = Vec::with_capacity(self.indicators.len() + 4096);
         exposition.extend_from_slice(&self.indicators);
@@ -365,23 +439,48 @@ impl Refresher {
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         published.exposition = bytes::Bytes::from(exposition);
-        published.last_attempt =
-            Some(Timestamp::now()).filter(|_| success.is_some() || error.is_some());
+        if success.is_none() && error.is_none() {
+            return;
+        }
+        published.last_attempt = Some(Timestamp::now());
         if success.is_some() {
             published.last_success = success;
         }
         published.last_error = error;
     }
 
-    /// Refreshes on the configured interval until `shutdown` completes.
-    pub async fn run(mut self, shutdown: impl std::future::Future<Output = ()>) {
-        let mut ticks = tokio::time::interval(self.config.refresh_interval);
-        ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    /// Refreshes on the configured interval until `shutdown` completes, retrying a failed
+    /// refresh after a backoff rather than a whole interval. Each config that arrives on
+    /// `reloads` is swapped in at once, abandoning a refresh that is running, and a refresh
+    /// with it follows immediately. A refresh running when `shutdown` completes is abandoned.
+    pub async fn run(
+        mut self,
+        shutdown: impl std::future::Future<Output = ()>,
+        mut reloads: mpsc::Receiver<Result<Config, ConfigError>>,
+    ) {
+        let mut next = tokio::time::Instant::now();
         tokio::pin!(shutdown);
         loop {
-            tokio::select! {
-                _ = ticks.tick() => { let _ = self.refresh().await; }
+            let reload = tokio::select! {
+                () = tokio::time::sleep_until(next) => {
+                    let started = tokio::time::Instant::now();
+                    tokio::select! {
+                        result = self.refresh() => {
+                            next = match result {
+                                Ok(()) => started + self.config.refresh_interval,
+                                Err(_) => tokio::time::Instant::now() + self.retry_delay,
+                            };
+                            continue;
+                        }
+                        Some(reload) = reloads.recv() => reload,
+                        () = &mut shutdown => break,
+                    }
+                }
+                Some(reload) = reloads.recv() => reload,
                 () = &mut shutdown => break,
+            };
+            if self.reload(reload).await {
+                next = tokio::time::Instant::now();
             }
         }
         self.source.close().await;

@@ -233,15 +233,18 @@ impl Validator<'_> {
                     format!("names the environment variable {var}, which is not set"),
                 )
             })?,
-            (None, None, Some(secret_path)) => std::fs::read_to_string(secret_path)
-                .map_err(|err| {
-                    self.invalid(
-                        "database.url_file",
-                        format!("names {secret_path}, which cannot be read: {err}"),
-                    )
-                })?
-                .trim()
-                .to_owned(),
+            (None, None, Some(secret_path)) => std::fs::read_to_string(
+                credentials_path(secret_path)
+                    .map_err(|message| self.invalid("database.url_file", message))?,
+            )
+            .map_err(|err| {
+                self.invalid(
+                    "database.url_file",
+                    format!("names {secret_path}, which cannot be read: {err}"),
+                )
+            })?
+            .trim()
+            .to_owned(),
             _ => {
                 return Err(self.invalid(
                     "database",
@@ -693,6 +696,26 @@ fn parse_weekday(name: &str) -> Option<Weekday> {
 }
 
 /// Whether a URL such as `postgres://user:secret@host/db` carries a password.
+/// The variable systemd sets to the folder of the credentials given with `LoadCredential=`.
+const CREDENTIALS_DIRECTORY: &str = "CREDENTIALS_DIRECTORY";
+
+/// `path` with a leading `$CREDENTIALS_DIRECTORY` (or `${CREDENTIALS_DIRECTORY}`) replaced by that variable's value, so a
+/// secret file can name a systemd credential without knowing where systemd puts it.
+fn credentials_path(path: &str) -> Result<PathBuf, String> {
+    let prefixes = ["${CREDENTIALS_DIRECTORY}", "$CREDENTIALS_DIRECTORY"];
+    let rest = prefixes.iter().find_map(|prefix| path.strip_prefix(prefix));
+    let Some(rest) = rest.filter(|rest| rest.is_empty() || rest.starts_with('/')) else {
+        return Ok(PathBuf::from(path));
+    };
+    match std::env::var_os(CREDENTIALS_DIRECTORY) {
+        Some(directory) => Ok(PathBuf::from(directory).join(rest.trim_start_matches('/'))),
+        None => Err(format!(
+            "names {path}, but {CREDENTIALS_DIRECTORY} is not set; run under systemd with \
+             `LoadCredential=` or give the file's full path"
+        )),
+    }
+}
+
 fn url_has_password(url: &str) -> bool {
     let Some((_, rest)) = url.split_once("://") else {
         return false;
