@@ -7,16 +7,12 @@ mod dialect;
 pub mod opportunities;
 pub mod reps;
 pub mod rows;
+mod session;
 pub mod sql;
 
 use std::collections::BTreeMap;
-use std::str::FromStr;
-use std::time::Duration;
 
-use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
-use sqlx::{MySqlPool, PgPool, Row, SqlitePool};
+use sqlx::Row;
 
 pub use dialect::{Dialect, SqlParam};
 pub use rows::SourceError;
@@ -29,6 +25,7 @@ use costs::CostGroup;
 use opportunities::OpportunityGroup;
 use reps::Rep;
 use rows::RowReader;
+use session::{Pool, CLIENT_TIMEOUT_GRACE};
 use sql::{Query, QueryBuilder};
 
 /// Everything one refresh read from the database, already aggregated by it.
@@ -57,13 +54,6 @@ pub struct RelationError {
     pub source: SourceError,
 }
 
-#[derive(Debug, Clone)]
-enum Pool {
-    Sqlite(SqlitePool),
-    Postgres(PgPool),
-    MySql(MySqlPool),
-}
-
 /// A connection pool to the sales database and the settings to query it.
 #[derive(Debug, Clone)]
 pub struct SalesSource {
@@ -73,48 +63,18 @@ pub struct SalesSource {
 
 impl SalesSource {
     /// Prepares a pool; connections are opened when the first query needs one, so the
-    /// exporter starts (and reports not ready) while the database is down.
+    /// exporter starts (and reports not ready) while the database is down. PostgreSQL and
+    /// MySQL sessions are read-only and cancel a statement past the query timeout on the
+    /// server.
     ///
     /// # Errors
     ///
     /// A URL the driver cannot parse.
     pub fn connect_lazy(config: &DatabaseConfig) -> Result<SalesSource, SourceError> {
-        let connect_error = |source| SourceError::Connect {
+        let pool = session::pool(config).map_err(|source| SourceError::Connect {
             backend: config.dialect.name(),
             source,
-        };
-        let acquire_timeout = config.query_timeout.min(Duration::from_secs(30));
-        let pool = match config.dialect {
-            Dialect::Sqlite => {
-                let options = SqliteConnectOptions::from_str(&config.url)
-                    .map_err(connect_error)?
-                    .read_only(true);
-                Pool::Sqlite(
-                    SqlitePoolOptions::new()
-                        .max_connections(config.max_connections)
-                        .acquire_timeout(acquire_timeout)
-                        .connect_lazy_with(options),
-                )
-            }
-            Dialect::Postgres => {
-                let options = PgConnectOptions::from_str(&config.url).map_err(connect_error)?;
-                Pool::Postgres(
-                    PgPoolOptions::new()
-                        .max_connections(config.max_connections)
-                        .acquire_timeout(acquire_timeout)
-                        .connect_lazy_with(options),
-                )
-            }
-            Dialect::MySql => {
-                let options = MySqlConnectOptions::from_str(&config.url).map_err(connect_error)?;
-                Pool::MySql(
-                    MySqlPoolOptions::new()
-                        .max_connections(config.max_connections)
-                        .acquire_timeout(acquire_timeout)
-                        .connect_lazy_with(options),
-                )
-            }
-        };
+        })?;
         Ok(SalesSource {
             pool,
             config: config.clone(),
@@ -196,6 +156,19 @@ impl SalesSource {
         let query = self.build_query(build);
         tracing::trace!(relation = %relation, sql = %query.sql, "Running aggregate query");
         let timeout = self.config.query_timeout;
+        // The server cancels first; the client gives up a little later in case the server
+        // cannot answer at all (SQLite has no server, so it gets no grace).
+        let client_timeout = match self.config.dialect {
+            Dialect::Sqlite => timeout,
+            Dialect::Postgres | Dialect::MySql => timeout + CLIENT_TIMEOUT_GRACE,
+        };
+        let timed_out = || RelationError {
+            relation,
+            source: SourceError::Timeout {
+                relation,
+                seconds: timeout.as_secs(),
+            },
+        };
         let fetch = async {
             match &self.pool {
                 Pool::Sqlite(pool) => fetch_text_rows!(pool, query),
@@ -203,19 +176,14 @@ impl SalesSource {
                 Pool::MySql(pool) => fetch_text_rows!(pool, query),
             }
         };
-        match tokio::time::timeout(timeout, fetch).await {
+        match tokio::time::timeout(client_timeout, fetch).await {
             Ok(Ok(rows)) => Ok(rows),
+            Ok(Err(source)) if is_server_timeout(&source) => Err(timed_out()),
             Ok(Err(source)) => Err(RelationError {
                 relation,
                 source: SourceError::Query { relation, source },
             }),
-            Err(_) => Err(RelationError {
-                relation,
-                source: SourceError::Timeout {
-                    relation,
-                    seconds: timeout.as_secs(),
-                },
-            }),
+            Err(_) => Err(timed_out()),
         }
     }
 
@@ -227,6 +195,19 @@ impl SalesSource {
             Pool::MySql(pool) => pool.close().await,
         }
     }
+}
+
+/// Whether the server cancelled the statement for running past its timeout: PostgreSQL's
+/// query_canceled (57014), MariaDB's ER_STATEMENT_TIMEOUT (1969), MySQL's
+/// ER_QUERY_TIMEOUT (3024).
+fn is_server_timeout(err: &sqlx::Error) -> bool {
+    let Some(db) = err.as_database_error() else {
+        return false;
+    };
+    if let Some(mysql) = db.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>() {
+        return matches!(mysql.number(), 1969 | 3024);
+    }
+    db.code().as_deref() == Some("57014")
 }
 
 fn in_relation(relation: Relation) -> impl Fn(SourceError) -> RelationError {
@@ -248,7 +229,7 @@ macro_rules! fetch_text_rows {
                 .iter()
                 .map(|row| {
                     (0..row.len())
-                        .map(|index| row.try_get::<Option<String>, _>(index))
+                        .map(|index| text_cell(row, index))
                         .collect::<Result<Vec<_>, _>>()
                 })
                 .collect::<Result<Vec<_>, sqlx::Error>>(),
@@ -257,3 +238,29 @@ macro_rules! fetch_text_rows {
     }};
 }
 use fetch_text_rows;
+
+/// Reads a cell as text. A server may label a cast to text as binary (MySQL does with a
+/// binary collation), so UTF-8 bytes are accepted too.
+fn text_cell<R>(row: &R, index: usize) -> Result<Option<String>, sqlx::Error>
+where
+    R: Row,
+    usize: sqlx::ColumnIndex<R>,
+    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<Vec<u8>>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    match row.try_get::<Option<String>, _>(index) {
+        Ok(text) => Ok(text),
+        Err(err @ sqlx::Error::ColumnDecode { .. }) => match row.try_get::<Option<Vec<u8>>, _>(index)
+        {
+            Ok(bytes) => bytes
+                .map(String::from_utf8)
+                .transpose()
+                .map_err(|utf8| sqlx::Error::ColumnDecode {
+                    index: index.to_string(),
+                    source: Box::new(utf8),
+                }),
+            Err(_) => Err(err),
+        },
+        Err(err) => Err(err),
+    }
+}
