@@ -678,4 +678,3 @@ mod tests {
         assert!(error.to_string().starts_with(&expected), "{error}");
     }
 }
-

@@ -813,16 +813,18 @@ mod tests {
     #[test]
     fn password_env_is_validated() {
         let err = database("url = \"sqlite:x.db\"\npassword_env = \"PATH\"").unwrap_err();
-        assert!(err.to_string().contains("SQLite takes no password"), "{err}");
+        assert!(
+            err.to_string().contains("SQLite takes no password"),
+            "{err}"
+        );
         let err = database(
             "url = \"mysql://u@db/s\"\npassword_env = \"SALES_EXPORTER_TEST_UNSET_VARIABLE\"",
         )
         .unwrap_err();
         assert!(err.to_string().contains("is not set"), "{err}");
-        let err = database(
-            "url = \"mysql://u@db/s\"\npassword_env = \"PATH\"\npassword_file = \"/x\"",
-        )
-        .unwrap_err();
+        let err =
+            database("url = \"mysql://u@db/s\"\npassword_env = \"PATH\"\npassword_file = \"/x\"")
+                .unwrap_err();
         assert!(err.to_string().contains("keep one"), "{err}");
         let config = database("url = \"mysql://u@db/s\"\npassword_env = \"PATH\"").expect("ok");
         assert!(config.database.password.is_some());

@@ -250,17 +250,17 @@ where
 {
     match row.try_get::<Option<String>, _>(index) {
         Ok(text) => Ok(text),
-        Err(err @ sqlx::Error::ColumnDecode { .. }) => match row.try_get::<Option<Vec<u8>>, _>(index)
-        {
-            Ok(bytes) => bytes
-                .map(String::from_utf8)
-                .transpose()
-                .map_err(|utf8| sqlx::Error::ColumnDecode {
-                    index: index.to_string(),
-                    source: Box::new(utf8),
+        Err(err @ sqlx::Error::ColumnDecode { .. }) => {
+            match row.try_get::<Option<Vec<u8>>, _>(index) {
+                Ok(bytes) => bytes.map(String::from_utf8).transpose().map_err(|utf8| {
+                    sqlx::Error::ColumnDecode {
+                        index: index.to_string(),
+                        source: Box::new(utf8),
+                    }
                 }),
-            Err(_) => Err(err),
-        },
+                Err(_) => Err(err),
+            }
+        }
         Err(err) => Err(err),
     }
 }

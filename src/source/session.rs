@@ -94,7 +94,10 @@ async fn prepare_postgres(conn: &mut PgConnection, timeout: Duration) -> Result<
     let millis = timeout.as_millis();
     conn.execute(format!("SET statement_timeout = {millis}").as_str())
         .await?;
-    tracing::debug!(statement_timeout_ms = millis as u64, "Prepared PostgreSQL session");
+    tracing::debug!(
+        statement_timeout_ms = millis as u64,
+        "Prepared PostgreSQL session"
+    );
     Ok(())
 }
 
@@ -102,9 +105,10 @@ async fn prepare_postgres(conn: &mut PgConnection, timeout: Duration) -> Result<
 /// MariaDB's `max_statement_time` is in seconds, MySQL's `max_execution_time` in ms.
 async fn prepare_mysql(conn: &mut MySqlConnection, timeout: Duration) -> Result<(), sqlx::Error> {
     conn.execute("SET SESSION TRANSACTION READ ONLY").await?;
-    let version: String = sqlx::query_scalar("SELECT CAST(VERSION() AS CHAR CHARACTER SET utf8mb4)")
-        .fetch_one(&mut *conn)
-        .await?;
+    let version: String =
+        sqlx::query_scalar("SELECT CAST(VERSION() AS CHAR CHARACTER SET utf8mb4)")
+            .fetch_one(&mut *conn)
+            .await?;
     let mariadb = version.to_ascii_lowercase().contains("mariadb");
     let statement = if mariadb {
         format!("SET SESSION max_statement_time = {}", timeout.as_secs_f64())

@@ -3,6 +3,9 @@
 
 #![allow(dead_code)]
 
+pub mod crm;
+pub mod db;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Command, Output};
