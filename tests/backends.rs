@@ -437,3 +437,84 @@ async fn writes_through_a_mapped_query_are_refused() {
         );
     }
 }
+
+/// URL options reach PostgreSQL: `sslmode=require` gives a TLS session (rustls),
+/// `application_name` names it, and `connect_timeout` is accepted.
+#[tokio::test]
+async fn postgres_url_options_give_a_named_tls_session() {
+    if !enabled() {
+        return;
+    }
+    let db = awkward_server(Server::Postgres).await;
+    let url = format!(
+        "{}?sslmode=require&application_name=sales_exporter_tls_test&connect_timeout=5",
+        db.url
+    );
+    let text = awkward::config(&url, Storage::Timestamp, None);
+    let config = Arc::new(Config::from_toml(&text, Path::new("tls.toml")).expect("config"));
+    let source = SalesSource::connect_lazy(&config.database).expect("pool");
+    let as_of = awkward::AS_OF.parse().expect("instant");
+    let mut refresher =
+        Refresher::new(Arc::clone(&config), source, Clock::Fixed(as_of)).expect("refresher");
+    refresher.refresh().await.expect("refresh over TLS");
+    let tls_sessions = db
+        .scalar(&format!(
+            "SELECT COUNT(*) FROM pg_stat_activity a JOIN pg_stat_ssl s ON s.pid = a.pid \
+             WHERE a.datname = '{}' AND a.application_name = 'sales_exporter_tls_test' \
+             AND s.ssl",
+            db.name
+        ))
+        .await;
+    assert!(tls_sessions >= 1, "no TLS session named by the URL");
+}
+
+/// On MariaDB, `password_env` supplies the password of a user whose URL holds none.
+#[tokio::test]
+async fn mariadb_password_comes_from_password_env() {
+    if !enabled() {
+        return;
+    }
+    let db = awkward_server(Server::MySql).await;
+    let user = format!("u{}", &db.name[db.name.len() - 12..]);
+    db.execute_all(&[
+        format!("CREATE USER '{user}'@'%' IDENTIFIED BY 'pw-from-env'"),
+        format!("GRANT SELECT ON {}.* TO '{user}'@'%'", db.name),
+    ])
+    .await;
+    let _drop_user = DropUser(db.url.clone(), user.clone());
+    let url = db.url.replacen("root@", &format!("{user}@"), 1);
+    let variable = "SALES_EXPORTER_TEST_MARIADB_PASSWORD";
+    std::env::set_var(variable, "pw-from-env");
+    let text = awkward::config(&url, Storage::Timestamp, None).replace(
+        "[database]\n",
+        &format!("[database]\npassword_env = \"{variable}\"\n"),
+    );
+    let config = Arc::new(Config::from_toml(&text, Path::new("pw.toml")).expect("config"));
+    let source = SalesSource::connect_lazy(&config.database).expect("pool");
+    let as_of = awkward::AS_OF.parse().expect("instant");
+    let mut refresher =
+        Refresher::new(Arc::clone(&config), source, Clock::Fixed(as_of)).expect("refresher");
+    refresher.refresh().await.expect("refresh as the new user");
+}
+
+/// Drops a MariaDB user when the test ends, however it ends.
+struct DropUser(String, String);
+
+impl Drop for DropUser {
+    fn drop(&mut self) {
+        let (url, user) = (self.0.clone(), self.1.clone());
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async {
+                let mut conn = sqlx::MySqlConnection::connect(&url).await.expect("connect");
+                let _ = conn
+                    .execute(format!("DROP USER '{user}'@'%'").as_str())
+                    .await;
+            });
+        })
+        .join();
+    }
+}
