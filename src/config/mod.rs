@@ -765,11 +765,19 @@ fn parse_weekday(name: &str) -> Option<Weekday> {
     })
 }
 
-/// Whether a URL such as `postgres://user:secret@host/db` carries a password.
+/// Whether a URL such as `postgres://user:secret@host/db` or `...?password=secret`
+/// carries a password.
 fn url_has_password(url: &str) -> bool {
     let Some((_, rest)) = url.split_once("://") else {
         return false;
     };
+    let query = rest.split_once('?').map_or("", |(_, query)| query);
+    if query
+        .split('&')
+        .any(|pair| pair.to_ascii_lowercase().starts_with("password="))
+    {
+        return true;
+    }
     let authority = rest.split(['/', '?']).next().unwrap_or_default();
     match authority.rsplit_once('@') {
         Some((user_info, _)) => user_info.contains(':'),
@@ -828,5 +836,7 @@ mod tests {
         assert!(err.to_string().contains("keep one"), "{err}");
         let config = database("url = \"mysql://u@db/s\"\npassword_env = \"PATH\"").expect("ok");
         assert!(config.database.password.is_some());
+        let err = database("url = \"postgres://u@db/s?password=x\"").unwrap_err();
+        assert!(err.to_string().contains("holds a password"), "{err}");
     }
 }
