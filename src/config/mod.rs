@@ -226,6 +226,13 @@ impl Validator<'_> {
         if section.max_connections == 0 {
             return Err(self.invalid("database.max_connections", "must be at least 1"));
         }
+        if dialect != Dialect::Sqlite && section.max_connections < 2 {
+            return Err(self.invalid(
+                "database.max_connections",
+                "must be at least 2 for a database server: a refresh holds one connection \
+                 and the other stays free while one whose query timed out is checked",
+            ));
+        }
         let password = self.database_password(section, &url, dialect)?;
         Ok(DatabaseConfig {
             url,
@@ -836,6 +843,8 @@ mod tests {
         assert!(err.to_string().contains("keep one"), "{err}");
         let config = database("url = \"mysql://u@db/s\"\npassword_env = \"PATH\"").expect("ok");
         assert!(config.database.password.is_some());
+        let err = database("url = \"mysql://u@db/s\"\nmax_connections = 1").unwrap_err();
+        assert!(err.to_string().contains("at least 2"), "{err}");
         let err = database("url = \"postgres://u@db/s?password=x\"").unwrap_err();
         assert!(err.to_string().contains("holds a password"), "{err}");
     }
