@@ -518,3 +518,25 @@ impl Drop for DropUser {
         .join();
     }
 }
+
+/// MariaDB columns in a binary character set (VARBINARY, BLOB) still decode as text.
+#[tokio::test]
+async fn mariadb_binary_strings_decode_as_text() {
+    if !enabled() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = awkward_server(Server::MySql).await;
+    let config = awkward::config(&db.url, Storage::Timestamp, None).replace(
+        "[reps]\ntable = \"reps\"",
+        "[reps]\nquery = \"SELECT CAST(id AS BINARY) AS id, CAST(name AS BINARY) AS name, \
+         CAST(team AS BINARY) AS team, active FROM reps\"",
+    );
+    assert!(config.contains("CAST(name AS BINARY)"));
+    let samples = export(dir.path(), "binary", &config);
+    let info = common::key(
+        "sales_rep_info",
+        &[("rep", "r3"), ("rep_name", "Bob Stone"), ("team", "South")],
+    );
+    assert_eq!(samples.get(&info), Some(&1.0));
+}
