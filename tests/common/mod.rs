@@ -3,6 +3,9 @@
 
 #![allow(dead_code)]
 
+pub mod awkward;
+#[path = "../fixtures/awkward/fixture.rs"]
+pub mod awkward_fixture;
 pub mod crm;
 pub mod db;
 
