@@ -169,21 +169,26 @@ impl SalesSource {
                 seconds: timeout.as_secs(),
             },
         };
-        let fetch = async {
-            match &self.pool {
-                Pool::Sqlite(pool) => fetch_text_rows!(pool, query),
-                Pool::Postgres(pool) => fetch_text_rows!(pool, query),
-                Pool::MySql(pool) => fetch_text_rows!(pool, query),
-            }
+        let fetched = match &self.pool {
+            Pool::Sqlite(pool) => fetch_text_rows!(pool, query, client_timeout),
+            Pool::Postgres(pool) => fetch_text_rows!(pool, query, client_timeout),
+            Pool::MySql(pool) => fetch_text_rows!(pool, query, client_timeout),
         };
-        match tokio::time::timeout(client_timeout, fetch).await {
-            Ok(Ok(rows)) => Ok(rows),
-            Ok(Err(source)) if is_server_timeout(&source) => Err(timed_out()),
-            Ok(Err(source)) => Err(RelationError {
+        match fetched {
+            Fetched::Rows(rows) => Ok(rows),
+            Fetched::NoConnection(source) => Err(RelationError {
+                relation,
+                source: SourceError::Connect {
+                    backend: self.config.dialect.name(),
+                    source,
+                },
+            }),
+            Fetched::Failed(source) if is_server_timeout(&source) => Err(timed_out()),
+            Fetched::Failed(source) => Err(RelationError {
                 relation,
                 source: SourceError::Query { relation, source },
             }),
-            Err(_) => Err(timed_out()),
+            Fetched::TimedOut => Err(timed_out()),
         }
     }
 
@@ -214,26 +219,46 @@ fn in_relation(relation: Relation) -> impl Fn(SourceError) -> RelationError {
     move |source| RelationError { relation, source }
 }
 
-/// Binds `$query`'s parameters, runs it on `$pool` and reads every cell as optional text.
+/// How one query ended, from taking a connection to decoding the rows.
+enum Fetched {
+    /// Every row, every cell as optional text.
+    Rows(Vec<Vec<Option<String>>>),
+    /// No connection within the connect timeout.
+    NoConnection(sqlx::Error),
+    /// The server refused or failed the query, or a cell did not decode.
+    Failed(sqlx::Error),
+    /// The client stopped waiting.
+    TimedOut,
+}
+
+/// Takes a connection from `$pool` (bounded by the connect timeout), then binds `$query`'s
+/// parameters and runs it within `$timeout`, reading every cell as optional text.
 macro_rules! fetch_text_rows {
-    ($pool:expr, $query:expr) => {{
-        let mut statement = sqlx::query(&$query.sql);
-        for param in &$query.params {
-            statement = match param {
-                SqlParam::Text(text) => statement.bind(text.clone()),
-                SqlParam::Int(value) => statement.bind(*value),
-            };
-        }
-        match statement.fetch_all($pool).await {
-            Ok(rows) => rows
-                .iter()
-                .map(|row| {
-                    (0..row.len())
-                        .map(|index| text_cell(row, index))
-                        .collect::<Result<Vec<_>, _>>()
-                })
-                .collect::<Result<Vec<_>, sqlx::Error>>(),
-            Err(err) => Err(err),
+    ($pool:expr, $query:expr, $timeout:expr) => {{
+        match $pool.acquire().await {
+            Err(err) => Fetched::NoConnection(err),
+            Ok(mut connection) => {
+                let mut statement = sqlx::query(&$query.sql);
+                for param in &$query.params {
+                    statement = match param {
+                        SqlParam::Text(text) => statement.bind(text.clone()),
+                        SqlParam::Int(value) => statement.bind(*value),
+                    };
+                }
+                match tokio::time::timeout($timeout, statement.fetch_all(&mut *connection)).await {
+                    Err(_) => Fetched::TimedOut,
+                    Ok(Err(err)) => Fetched::Failed(err),
+                    Ok(Ok(rows)) => rows
+                        .iter()
+                        .map(|row| {
+                            (0..row.len())
+                                .map(|index| text_cell(row, index))
+                                .collect::<Result<Vec<_>, _>>()
+                        })
+                        .collect::<Result<Vec<_>, sqlx::Error>>()
+                        .map_or_else(Fetched::Failed, Fetched::Rows),
+                }
+            }
         }
     }};
 }

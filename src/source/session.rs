@@ -15,8 +15,9 @@ use crate::config::DatabaseConfig;
 /// The URL query parameter, as libpq spells it, that bounds opening a connection (seconds).
 const CONNECT_TIMEOUT_PARAM: &str = "connect_timeout";
 
-/// Longest wait for a connection when the URL sets no `connect_timeout`.
-const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Longest wait for a connection when the URL sets no `connect_timeout`, unless the query
+/// timeout is shorter.
+const MAX_DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How much longer than the server the client waits before it abandons a query, so that
 /// the server's cancellation normally comes first and the connection stays usable.
@@ -44,8 +45,8 @@ pub enum Pool {
 /// A URL the driver cannot parse, or a `connect_timeout` that is not a number of seconds.
 pub fn pool(config: &DatabaseConfig) -> Result<Pool, sqlx::Error> {
     let (url, connect_timeout) = split_connect_timeout(&config.url)?;
-    let acquire_timeout = connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT);
     let timeout = config.query_timeout;
+    let acquire_timeout = connect_timeout.unwrap_or(timeout.min(MAX_DEFAULT_CONNECT_TIMEOUT));
     let password = config.password.as_ref().map(|p| p.expose().to_owned());
     Ok(match config.dialect {
         Dialect::Sqlite => {
