@@ -32,6 +32,8 @@ pub struct DatabaseSection {
     pub url: Option<String>,
     pub url_env: Option<String>,
     pub url_file: Option<String>,
+    pub password_env: Option<String>,
+    pub password_file: Option<String>,
     #[serde(default = "default_time_zone")]
     pub time_zone: String,
     #[serde(default = "default_query_timeout_secs")]

@@ -69,10 +69,10 @@ pub fn query(
                 d.text(&format!("o.{}", d.quote(&opportunities.rep)))
             ));
             format!(
-                " LEFT JOIN {} ON o.{} = a.{}",
+                " LEFT JOIN {} ON {} = {}",
                 b.relation(&opportunities.source, "o"),
-                d.quote(&opportunities.id),
-                d.quote(column)
+                d.join_key(&format!("o.{}", d.quote(&opportunities.id))),
+                d.join_key(&format!("a.{}", d.quote(column)))
             )
         }
         None => {

@@ -69,11 +69,22 @@ impl Dialect {
         }
     }
 
-    /// An expression that renders `expr` as text, so that every result decodes alike.
+    /// An expression that renders `expr` as text, so that every result decodes alike. On
+    /// MySQL a bare `CAST(x AS CHAR)` takes the connection's collation, which may be binary
+    /// and then reaches sqlx as VARBINARY, so the character set is named.
     pub fn text(self, expr: &str) -> String {
         match self {
             Dialect::Sqlite | Dialect::Postgres => format!("CAST({expr} AS TEXT)"),
-            Dialect::MySql => format!("CAST({expr} AS CHAR)"),
+            Dialect::MySql => format!("CAST({expr} AS CHAR CHARACTER SET utf8mb4)"),
+        }
+    }
+
+    /// An expression to compare keys of two relations with. PostgreSQL refuses to compare
+    /// an integer with text, so there both sides are compared as text.
+    pub fn join_key(self, expr: &str) -> String {
+        match self {
+            Dialect::Postgres => self.text(expr),
+            Dialect::Sqlite | Dialect::MySql => expr.to_owned(),
         }
     }
 

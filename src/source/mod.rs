@@ -7,16 +7,12 @@ mod dialect;
 pub mod opportunities;
 pub mod reps;
 pub mod rows;
+mod session;
 pub mod sql;
 
 use std::collections::BTreeMap;
-use std::str::FromStr;
-use std::time::Duration;
 
-use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
-use sqlx::{MySqlPool, PgPool, Row, SqlitePool};
+use sqlx::Row;
 
 pub use dialect::{Dialect, SqlParam};
 pub use rows::SourceError;
@@ -29,6 +25,7 @@ use costs::CostGroup;
 use opportunities::OpportunityGroup;
 use reps::Rep;
 use rows::RowReader;
+use session::{Pool, CLIENT_TIMEOUT_GRACE};
 use sql::{Query, QueryBuilder};
 
 /// Everything one refresh read from the database, already aggregated by it.
@@ -57,13 +54,6 @@ pub struct RelationError {
     pub source: SourceError,
 }
 
-#[derive(Debug, Clone)]
-enum Pool {
-    Sqlite(SqlitePool),
-    Postgres(PgPool),
-    MySql(MySqlPool),
-}
-
 /// A connection pool to the sales database and the settings to query it.
 #[derive(Debug, Clone)]
 pub struct SalesSource {
@@ -73,48 +63,18 @@ pub struct SalesSource {
 
 impl SalesSource {
     /// Prepares a pool; connections are opened when the first query needs one, so the
-    /// exporter starts (and reports not ready) while the database is down.
+    /// exporter starts (and reports not ready) while the database is down. PostgreSQL and
+    /// MySQL sessions are read-only and cancel a statement past the query timeout on the
+    /// server.
     ///
     /// # Errors
     ///
     /// A URL the driver cannot parse.
     pub fn connect_lazy(config: &DatabaseConfig) -> Result<SalesSource, SourceError> {
-        let connect_error = |source| SourceError::Connect {
+        let pool = session::pool(config).map_err(|source| SourceError::Connect {
             backend: config.dialect.name(),
             source,
-        };
-        let acquire_timeout = config.query_timeout.min(Duration::from_secs(30));
-        let pool = match config.dialect {
-            Dialect::Sqlite => {
-                let options = SqliteConnectOptions::from_str(&config.url)
-                    .map_err(connect_error)?
-                    .read_only(true);
-                Pool::Sqlite(
-                    SqlitePoolOptions::new()
-                        .max_connections(config.max_connections)
-                        .acquire_timeout(acquire_timeout)
-                        .connect_lazy_with(options),
-                )
-            }
-            Dialect::Postgres => {
-                let options = PgConnectOptions::from_str(&config.url).map_err(connect_error)?;
-                Pool::Postgres(
-                    PgPoolOptions::new()
-                        .max_connections(config.max_connections)
-                        .acquire_timeout(acquire_timeout)
-                        .connect_lazy_with(options),
-                )
-            }
-            Dialect::MySql => {
-                let options = MySqlConnectOptions::from_str(&config.url).map_err(connect_error)?;
-                Pool::MySql(
-                    MySqlPoolOptions::new()
-                        .max_connections(config.max_connections)
-                        .acquire_timeout(acquire_timeout)
-                        .connect_lazy_with(options),
-                )
-            }
-        };
+        })?;
         Ok(SalesSource {
             pool,
             config: config.clone(),
@@ -196,26 +156,39 @@ impl SalesSource {
         let query = self.build_query(build);
         tracing::trace!(relation = %relation, sql = %query.sql, "Running aggregate query");
         let timeout = self.config.query_timeout;
-        let fetch = async {
-            match &self.pool {
-                Pool::Sqlite(pool) => fetch_text_rows!(pool, query),
-                Pool::Postgres(pool) => fetch_text_rows!(pool, query),
-                Pool::MySql(pool) => fetch_text_rows!(pool, query),
-            }
+        // The server cancels first; the client gives up a little later in case the server
+        // cannot answer at all (SQLite has no server, so it gets no grace).
+        let client_timeout = match self.config.dialect {
+            Dialect::Sqlite => timeout,
+            Dialect::Postgres | Dialect::MySql => timeout + CLIENT_TIMEOUT_GRACE,
         };
-        match tokio::time::timeout(timeout, fetch).await {
-            Ok(Ok(rows)) => Ok(rows),
-            Ok(Err(source)) => Err(RelationError {
+        let timed_out = || RelationError {
+            relation,
+            source: SourceError::Timeout {
+                relation,
+                seconds: timeout.as_secs(),
+            },
+        };
+        let fetched = match &self.pool {
+            Pool::Sqlite(pool) => fetch_text_rows!(pool, query, client_timeout),
+            Pool::Postgres(pool) => fetch_text_rows!(pool, query, client_timeout),
+            Pool::MySql(pool) => fetch_text_rows!(pool, query, client_timeout),
+        };
+        match fetched {
+            Fetched::Rows(rows) => Ok(rows),
+            Fetched::NoConnection(source) => Err(RelationError {
+                relation,
+                source: SourceError::Connect {
+                    backend: self.config.dialect.name(),
+                    source,
+                },
+            }),
+            Fetched::Failed(source) if is_server_timeout(&source) => Err(timed_out()),
+            Fetched::Failed(source) => Err(RelationError {
                 relation,
                 source: SourceError::Query { relation, source },
             }),
-            Err(_) => Err(RelationError {
-                relation,
-                source: SourceError::Timeout {
-                    relation,
-                    seconds: timeout.as_secs(),
-                },
-            }),
+            Fetched::TimedOut => Err(timed_out()),
         }
     }
 
@@ -229,31 +202,90 @@ impl SalesSource {
     }
 }
 
+/// Whether the server cancelled the statement for running past its timeout: PostgreSQL's
+/// query_canceled (57014), MariaDB's ER_STATEMENT_TIMEOUT (1969), MySQL's
+/// ER_QUERY_TIMEOUT (3024).
+fn is_server_timeout(err: &sqlx::Error) -> bool {
+    let Some(db) = err.as_database_error() else {
+        return false;
+    };
+    if let Some(mysql) = db.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>() {
+        return matches!(mysql.number(), 1969 | 3024);
+    }
+    db.code().as_deref() == Some("57014")
+}
+
 fn in_relation(relation: Relation) -> impl Fn(SourceError) -> RelationError {
     move |source| RelationError { relation, source }
 }
 
-/// Binds `$query`'s parameters, runs it on `$pool` and reads every cell as optional text.
+/// How one query ended, from taking a connection to decoding the rows.
+enum Fetched {
+    /// Every row, every cell as optional text.
+    Rows(Vec<Vec<Option<String>>>),
+    /// No connection within the connect timeout.
+    NoConnection(sqlx::Error),
+    /// The server refused or failed the query, or a cell did not decode.
+    Failed(sqlx::Error),
+    /// The client stopped waiting.
+    TimedOut,
+}
+
+/// Takes a connection from `$pool` (bounded by the connect timeout), then binds `$query`'s
+/// parameters and runs it within `$timeout`, reading every cell as optional text.
 macro_rules! fetch_text_rows {
-    ($pool:expr, $query:expr) => {{
-        let mut statement = sqlx::query(&$query.sql);
-        for param in &$query.params {
-            statement = match param {
-                SqlParam::Text(text) => statement.bind(text.clone()),
-                SqlParam::Int(value) => statement.bind(*value),
-            };
-        }
-        match statement.fetch_all($pool).await {
-            Ok(rows) => rows
-                .iter()
-                .map(|row| {
-                    (0..row.len())
-                        .map(|index| row.try_get::<Option<String>, _>(index))
-                        .collect::<Result<Vec<_>, _>>()
-                })
-                .collect::<Result<Vec<_>, sqlx::Error>>(),
-            Err(err) => Err(err),
+    ($pool:expr, $query:expr, $timeout:expr) => {{
+        match $pool.acquire().await {
+            Err(err) => Fetched::NoConnection(err),
+            Ok(mut connection) => {
+                let mut statement = sqlx::query(&$query.sql);
+                for param in &$query.params {
+                    statement = match param {
+                        SqlParam::Text(text) => statement.bind(text.clone()),
+                        SqlParam::Int(value) => statement.bind(*value),
+                    };
+                }
+                match tokio::time::timeout($timeout, statement.fetch_all(&mut *connection)).await {
+                    Err(_) => Fetched::TimedOut,
+                    Ok(Err(err)) => Fetched::Failed(err),
+                    Ok(Ok(rows)) => rows
+                        .iter()
+                        .map(|row| {
+                            (0..row.len())
+                                .map(|index| text_cell(row, index))
+                                .collect::<Result<Vec<_>, _>>()
+                        })
+                        .collect::<Result<Vec<_>, sqlx::Error>>()
+                        .map_or_else(Fetched::Failed, Fetched::Rows),
+                }
+            }
         }
     }};
 }
 use fetch_text_rows;
+
+/// Reads a cell as text. A server may label a cast to text as binary (MySQL does with a
+/// binary collation), so UTF-8 bytes are accepted too.
+fn text_cell<R>(row: &R, index: usize) -> Result<Option<String>, sqlx::Error>
+where
+    R: Row,
+    usize: sqlx::ColumnIndex<R>,
+    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<Vec<u8>>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    match row.try_get::<Option<String>, _>(index) {
+        Ok(text) => Ok(text),
+        Err(err @ sqlx::Error::ColumnDecode { .. }) => {
+            match row.try_get::<Option<Vec<u8>>, _>(index) {
+                Ok(bytes) => bytes.map(String::from_utf8).transpose().map_err(|utf8| {
+                    sqlx::Error::ColumnDecode {
+                        index: index.to_string(),
+                        source: Box::new(utf8),
+                    }
+                }),
+                Err(_) => Err(err),
+            }
+        }
+        Err(err) => Err(err),
+    }
+}

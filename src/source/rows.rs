@@ -29,7 +29,7 @@ pub enum SourceError {
     },
     /// The query ran past the configured timeout.
     #[error(
-        "the {relation} query ran past database.query_timeout_secs ({seconds} s) and was abandoned"
+        "the {relation} query ran past database.query_timeout_secs ({seconds} s) and was cancelled; index the mapped time columns (docs/backends.md) or raise the timeout"
     )]
     Timeout {
         /// The relation queried.

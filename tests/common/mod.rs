@@ -3,6 +3,11 @@
 
 #![allow(dead_code)]
 
+pub mod awkward;
+#[path = "../fixtures/awkward/fixture.rs"]
+pub mod awkward_fixture;
+pub mod crm;
+pub mod db;
 pub mod server;
 
 use std::collections::BTreeMap;
