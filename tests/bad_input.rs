@@ -204,7 +204,7 @@ async fn non_numeric_amount_fails_the_refresh() {
     let (dir, database) = scratch(rows).await;
     let error = failure(dir.path(), &config(&database, TABLE, "amount", false));
     assert!(
-        error.contains("1 rows of opportunities hold a amount that is not a number"),
+        error.contains("1 rows of opportunities hold a value in `opportunities.columns.amount` that is not a number"),
         "{error}"
     );
 }

@@ -85,7 +85,7 @@ async fn slow_query_is_cancelled_on_the_server_and_the_last_snapshot_is_kept() {
         };
         let elapsed = started.elapsed();
         assert!(
-            matches!(&err, RefreshError::Source(e) if matches!(e.source, SourceError::Timeout { .. })),
+            matches!(&err, RefreshError::Source(e) if matches!(e.error, SourceError::Timeout { .. })),
             "{server:?}: {err}"
         );
         assert!(

@@ -84,14 +84,7 @@ pub fn decode(
             rows: cells.count("COUNT(*)")?,
             windows: Vec::with_capacity(window_count),
         };
-        let non_numeric = cells.count("non-numeric amounts")?;
-        if non_numeric > 0 {
-            return Err(SourceError::NonNumeric {
-                relation,
-                column: "amount",
-                count: non_numeric,
-            });
-        }
+        cells.numbers_only("amount")?;
         for _ in 0..window_count {
             group.windows.push(cells.money("costs")?);
         }

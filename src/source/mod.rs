@@ -45,13 +45,12 @@ pub struct SalesData {
 
 /// A failed refresh query and the relation it was for.
 #[derive(Debug, thiserror::Error)]
-#[error("{source}")]
+#[error("{error}")]
 pub struct RelationError {
     /// The relation whose query failed.
     pub relation: Relation,
-    /// What went wrong.
-    #[source]
-    pub source: SourceError,
+    /// What went wrong; its message is this error's whole message.
+    pub error: SourceError,
 }
 
 /// A connection pool to the sales database and the settings to query it.
@@ -71,9 +70,9 @@ impl SalesSource {
     ///
     /// A URL the driver cannot parse.
     pub fn connect_lazy(config: &DatabaseConfig) -> Result<SalesSource, SourceError> {
-        let pool = session::pool(config).map_err(|source| SourceError::Connect {
+        let pool = session::pool(config).map_err(|cause| SourceError::Connect {
             backend: config.dialect.name(),
-            source,
+            cause,
         })?;
         Ok(SalesSource {
             pool,
@@ -92,7 +91,6 @@ impl SalesSource {
         windows: &[Window],
     ) -> Result<SalesData, RelationError> {
         let dialect = self.config.dialect;
-        let zone = &self.config.time_zone;
         let reader = RowReader::new(dialect);
         let count = windows.len();
         let mut data = SalesData::default();
@@ -137,7 +135,6 @@ impl SalesSource {
             data.costs =
                 Some(costs::decode(&rows, count, &reader).map_err(in_relation(Relation::Costs))?);
         }
-        let _ = zone;
         Ok(data)
     }
 
@@ -164,7 +161,7 @@ impl SalesSource {
         };
         let timed_out = || RelationError {
             relation,
-            source: SourceError::Timeout {
+            error: SourceError::Timeout {
                 relation,
                 seconds: timeout.as_secs(),
             },
@@ -176,17 +173,17 @@ impl SalesSource {
         };
         match fetched {
             Fetched::Rows(rows) => Ok(rows),
-            Fetched::NoConnection(source) => Err(RelationError {
+            Fetched::NoConnection(cause) => Err(RelationError {
                 relation,
-                source: SourceError::Connect {
+                error: SourceError::Connect {
                     backend: self.config.dialect.name(),
-                    source,
+                    cause,
                 },
             }),
             Fetched::Failed(source) if is_server_timeout(&source) => Err(timed_out()),
-            Fetched::Failed(source) => Err(RelationError {
+            Fetched::Failed(cause) => Err(RelationError {
                 relation,
-                source: SourceError::Query { relation, source },
+                error: SourceError::Query { relation, cause },
             }),
             Fetched::TimedOut => Err(timed_out()),
         }
@@ -216,7 +213,7 @@ fn is_server_timeout(err: &sqlx::Error) -> bool {
 }
 
 fn in_relation(relation: Relation) -> impl Fn(SourceError) -> RelationError {
-    move |source| RelationError { relation, source }
+    move |error| RelationError { relation, error }
 }
 
 /// How one query ended, from taking a connection to decoding the rows.

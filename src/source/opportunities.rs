@@ -122,6 +122,8 @@ pub fn query(mapping: &OpportunityMapping, windows: &[Window], b: &mut QueryBuil
         d.money_sum("CASE WHEN cls = 0 THEN amount * probability END"),
         d.non_numeric_count("amount")
             .map_or("NULL".to_owned(), |sql| d.text(&sql)),
+        d.non_numeric_count("probability")
+            .map_or("NULL".to_owned(), |sql| d.text(&sql)),
     ];
     for i in 0..windows.len() {
         outer.push(d.text(&format!("SUM(c{i})")));
@@ -177,14 +179,8 @@ pub fn decode(
             open_weighted_amount: cells.money("open weighted amount")?,
             windows: Vec::with_capacity(window_count),
         };
-        let non_numeric = cells.count("non-numeric amounts")?;
-        if non_numeric > 0 {
-            return Err(SourceError::NonNumeric {
-                relation,
-                column: "amount",
-                count: non_numeric,
-            });
-        }
+        cells.numbers_only("amount")?;
+        cells.numbers_only("probability")?;
         for _ in 0..window_count {
             group.windows.push(OpportunityWindowSums {
                 created: cells.count("created")?,

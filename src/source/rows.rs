@@ -10,22 +10,20 @@ use crate::model::Relation;
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
     /// The database could not be reached or opened.
-    #[error("cannot connect to the {backend} database: {source}")]
+    #[error("cannot connect to the {backend} database: {cause}")]
     Connect {
         /// Backend name.
         backend: &'static str,
-        /// The driver's error.
-        #[source]
-        source: sqlx::Error,
+        /// The driver's error, written into the message rather than chained after it.
+        cause: sqlx::Error,
     },
     /// The database rejected or failed the query.
-    #[error("the {relation} query failed: {source}; check the mapping of `{relation}` in the config (table, query and column names)")]
+    #[error("the {relation} query failed: {cause}; check the mapping of `{relation}` in the config (table, query and column names)")]
     Query {
         /// The relation queried.
         relation: Relation,
-        /// The driver's error.
-        #[source]
-        source: sqlx::Error,
+        /// The driver's error, written into the message rather than chained after it.
+        cause: sqlx::Error,
     },
     /// The query ran past the configured timeout.
     #[error(
@@ -48,7 +46,7 @@ pub enum SourceError {
         value: String,
     },
     /// A column meant to hold numbers holds something else.
-    #[error("{count} rows of {relation} hold a {column} that is not a number; store numbers there or map a query that converts them")]
+    #[error("{count} rows of {relation} hold a value in `{relation}.columns.{column}` that is not a number; store numbers there or map a query that converts them")]
     NonNumeric {
         /// The relation queried.
         relation: Relation,
@@ -129,6 +127,19 @@ impl Cells<'_> {
             Some(text) => (text.trim().parse::<f64>().ok())
                 .filter(|value| value.is_finite())
                 .ok_or_else(|| self.decode_error(what, text)),
+        }
+    }
+
+    /// Reads the next cell, a count of values of `column` that are not numbers (see
+    /// `Dialect::non_numeric_count`), and fails the refresh when there are any.
+    pub fn numbers_only(&mut self, column: &'static str) -> Result<(), SourceError> {
+        match self.count("non-numeric values")? {
+            0 => Ok(()),
+            count => Err(SourceError::NonNumeric {
+                relation: self.relation,
+                column,
+                count,
+            }),
         }
     }
 

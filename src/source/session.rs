@@ -38,6 +38,14 @@ pub enum Pool {
     MySql(MySqlPool),
 }
 
+/// Moves sqlx's statement logs out of the way: every statement at TRACE, and a slow one
+/// at DEBUG rather than WARN, which the exporter keeps for failed refreshes.
+fn quiet<O: sqlx::ConnectOptions>(options: O) -> O {
+    options
+        .log_statements(log::LevelFilter::Trace)
+        .log_slow_statements(log::LevelFilter::Debug, std::time::Duration::from_secs(1))
+}
+
 /// Builds a lazy pool for `config`; nothing connects until the first query.
 ///
 /// # Errors
@@ -50,7 +58,7 @@ pub fn pool(config: &DatabaseConfig) -> Result<Pool, sqlx::Error> {
     let password = config.password.as_ref().map(|p| p.expose().to_owned());
     Ok(match config.dialect {
         Dialect::Sqlite => {
-            let options = SqliteConnectOptions::from_str(&url)?.read_only(true);
+            let options = quiet(SqliteConnectOptions::from_str(&url)?.read_only(true));
             Pool::Sqlite(
                 SqlitePoolOptions::new()
                     .max_connections(config.max_connections)
@@ -59,7 +67,7 @@ pub fn pool(config: &DatabaseConfig) -> Result<Pool, sqlx::Error> {
             )
         }
         Dialect::Postgres => {
-            let mut options = PgConnectOptions::from_str(&url)?;
+            let mut options = quiet(PgConnectOptions::from_str(&url)?);
             if let Some(password) = &password {
                 options = options.password(password);
             }
@@ -72,7 +80,7 @@ pub fn pool(config: &DatabaseConfig) -> Result<Pool, sqlx::Error> {
             )
         }
         Dialect::MySql => {
-            let mut options = MySqlConnectOptions::from_str(&url)?
+            let mut options = quiet(MySqlConnectOptions::from_str(&url)?)
                 .timezone(Some(MYSQL_SESSION_TIME_ZONE.to_owned()));
             if let Some(password) = &password {
                 options = options.password(password);
