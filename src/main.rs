@@ -34,6 +34,10 @@ struct Cli {
     #[arg(long = "web.listen-address", value_name = "ADDR")]
     listen_address: Option<SocketAddr>,
 
+    /// Web config (exporter-toolkit YAML) enabling TLS and basic auth on the endpoints.
+    #[arg(long = "web.config.file", value_name = "FILE")]
+    web_config_file: Option<PathBuf>,
+
     /// Validate the configuration (and its secrets) and exit.
     #[arg(long)]
     check_config: bool,
@@ -114,6 +118,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Some(address) = cli.listen_address {
         config.listen_address = address;
     }
+    let web = http::Web::load(cli.web_config_file.as_deref())?;
     if cli.check_config {
         let unavailable: Vec<&str> = (config.indicators.iter())
             .filter(|indicator| !indicators::is_available(**indicator, &config.model))
@@ -155,7 +160,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             .context("cannot write to stdout")?;
         return Ok(());
     }
-    serve(config, refresher).await
+    serve(config, refresher, web).await
 }
 
 fn load_config(cli: &Cli) -> anyhow::Result<Config> {
@@ -190,7 +195,7 @@ async fn write_demo(config: &Config, now: Timestamp) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn serve(config: Arc<Config>, refresher: Refresher) -> anyhow::Result<()> {
+async fn serve(config: Arc<Config>, refresher: Refresher, web: http::Web) -> anyhow::Result<()> {
     let listener = TcpListener::bind(config.listen_address)
         .await
         .with_context(|| {
@@ -212,7 +217,7 @@ async fn serve(config: Arc<Config>, refresher: Refresher) -> anyhow::Result<()> 
     };
     let published = refresher.published();
     let refresh_loop = tokio::spawn(refresher.run(stopped(stop_rx.clone())));
-    let server = tokio::spawn(http::serve(listener, published, stopped(stop_rx)));
+    let server = tokio::spawn(http::serve(listener, published, web, stopped(stop_rx)));
 
     shutdown_signal().await;
     let _ = stop_tx.send(true);
