@@ -136,7 +136,11 @@ pub async fn serve(
                     match accepted {
                         Ok(Ok(stream)) => serve_connection(stream, handler, watcher).await,
                         Ok(Err(err)) => {
-                            tracing::debug!(client.addr = %peer, error = %err, "TLS handshake failed");
+                            tracing::debug!(
+                                client.addr = %peer,
+                                error = %err,
+                                "TLS handshake failed"
+                            );
                             return;
                         }
                         Err(_) => {
@@ -147,7 +151,11 @@ pub async fn serve(
                 }
             };
             if let Err(err) = result {
-                tracing::debug!(client.addr = %peer, error = %err, "Connection ended with an error");
+                tracing::debug!(
+                    client.addr = %peer,
+                    error = %err,
+                    "Connection ended with an error"
+                );
             }
         });
     }

@@ -199,7 +199,10 @@ impl ResolvesServerCert for RotatingCert {
         }
         match self.files.load(&self.provider) {
             Ok(loaded) if loaded.stamps == stamps => {
-                tracing::info!(cert_file = %self.files.cert.display(), "Reloaded the TLS certificate");
+                tracing::info!(
+                    cert_file = %self.files.cert.display(),
+                    "Reloaded the TLS certificate"
+                );
                 *state = loaded;
             }
             // The files changed while being read: try again on the next handshake.

@@ -397,6 +397,11 @@ mod tests {
         WebConfig::from_yaml(text, Path::new("/etc/web.yml")).map_err(|e| e.to_string())
     }
 
+    /// A `tls_server_config` with a certificate and key, then the `extra` lines.
+    fn tls(extra: &str) -> String {
+        format!("tls_server_config:\n  cert_file: a\n  key_file: b\n{extra}")
+    }
+
     /// An empty file is a valid config: plain HTTP, no users.
     #[test]
     fn empty_file_means_plain_http() {
@@ -426,17 +431,14 @@ mod tests {
     /// Keys the toolkit knows but we do not implement are refused by name.
     #[test]
     fn unsupported_keys_are_refused() {
-        let err = parse(
-            "tls_server_config:\n  cert_file: a\n  key_file: b\n  curve_preferences: [X25519]\n",
-        )
-        .expect_err("unsupported");
+        let err = parse(&tls("  curve_preferences: [X25519]\n")).expect_err("unsupported");
         assert!(
             err.contains("`tls_server_config.curve_preferences`"),
             "{err}"
         );
         let err = parse("rate_limit:\n  interval: 1s\n").expect_err("unsupported");
         assert!(err.contains("`rate_limit` is not supported"), "{err}");
-        let err = parse("tls_server_config:\n  cert_file: a\n  key_file: b\n  client_auth_type: RequireAnyClientCert\n")
+        let err = parse(&tls("  client_auth_type: RequireAnyClientCert\n"))
             .expect_err("unverified client certs");
         assert!(err.contains("client_auth_type"), "{err}");
     }
@@ -444,42 +446,33 @@ mod tests {
     /// A client CA without a verifying client auth type is refused, like the toolkit does.
     #[test]
     fn client_ca_needs_a_policy() {
-        let err =
-            parse("tls_server_config:\n  cert_file: a\n  key_file: b\n  client_ca_file: ca\n")
-                .expect_err("no policy");
+        let err = parse(&tls("  client_ca_file: ca\n")).expect_err("no policy");
         assert!(err.contains("client_ca_file"), "{err}");
     }
 
     /// Versions: a minimum below TLS 1.2 means 1.2; a maximum of 1.2 drops 1.3.
     #[test]
     fn versions_map_onto_rustls() {
-        let config = parse(
-            "tls_server_config:\n  cert_file: a\n  key_file: b\n  min_version: TLS10\n  max_version: TLS12\n",
-        )
-        .expect("valid");
+        let config = parse(&tls("  min_version: TLS10\n  max_version: TLS12\n")).expect("valid");
         let versions = config.tls.expect("tls").versions;
         assert_eq!(versions, vec![&rustls::version::TLS12]);
-        let err =
-            parse("tls_server_config:\n  cert_file: a\n  key_file: b\n  min_version: TLS14\n")
-                .expect_err("bad version");
+        let err = parse(&tls("  min_version: TLS14\n")).expect_err("bad version");
         assert!(err.contains("min_version"), "{err}");
     }
 
     /// Go cipher-suite names select rustls TLS 1.2 suites; an unknown name is refused.
     #[test]
     fn cipher_suites_use_go_names() {
-        let config = parse(
-            "tls_server_config:\n  cert_file: a\n  key_file: b\n  cipher_suites:\n    - TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305\n",
-        )
+        let config = parse(&tls(
+            "  cipher_suites:\n    - TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305\n",
+        ))
         .expect("valid");
         assert_eq!(
             config.tls.expect("tls").tls12_suites.map(|s| s.len()),
             Some(1)
         );
-        let err = parse(
-            "tls_server_config:\n  cert_file: a\n  key_file: b\n  cipher_suites: [TLS_RSA_WITH_RC4_128_SHA]\n",
-        )
-        .expect_err("weak suite");
+        let err =
+            parse(&tls("  cipher_suites: [TLS_RSA_WITH_RC4_128_SHA]\n")).expect_err("weak suite");
         assert!(err.contains("TLS_RSA_WITH_RC4_128_SHA"), "{err}");
     }
 
@@ -488,7 +481,7 @@ mod tests {
     fn users_need_bcrypt_hashes() {
         let err = parse("basic_auth_users:\n  alice: secret\n").expect_err("plain text");
         assert!(err.contains("`basic_auth_users.alice`"), "{err}");
-        let hash = "$2b$04$9CzH8pTfCr6JqmMJpY1Si.YD4ZaHQqYP7XuQ8tQvgb3EcJjEtdf7W";
+        let hash = bcrypt::hash("s3cret", 4).expect("a hash");
         let config = parse(&format!("basic_auth_users:\n  alice: {hash}\n")).expect("valid");
         assert_eq!(config.users.len(), 1);
     }
