@@ -31,6 +31,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
 
 pub use routes::METRICS_CONTENT_TYPE;
@@ -52,6 +53,11 @@ const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// a client that stops reading its response. Above the usual scrape intervals (15 s to
 /// 1 min), so Prometheus keeps reusing its connection.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Most connections served at once; further clients wait in the kernel's listen backlog.
+/// Prometheus holds one or two per target, and the load script's 64 fit easily; the bound
+/// keeps a flood of idle connections from exhausting file descriptors and memory.
+const MAX_CONNECTIONS: usize = 512;
 
 /// The largest request head (request line and headers) read; beyond it the answer is 431.
 /// A scrape's head is a few hundred bytes. hyper's floor for this setting is 8 KiB.
@@ -111,13 +117,23 @@ pub async fn serve(
     let tls = web.tls.clone();
     let handler = Arc::new(routes::Handler::new(published, web));
     let graceful = GracefulShutdown::new();
+    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     tokio::pin!(shutdown);
     loop {
+        let slot = tokio::select! {
+            slot = Arc::clone(&slots).acquire_owned() => match slot {
+                Ok(slot) => slot,
+                Err(_) => break,
+            },
+            () = &mut shutdown => break,
+        };
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
                 Err(err) => {
+                    // Out of file descriptors, typically: pause rather than spin.
                     tracing::warn!(error = %err, "Cannot accept a connection");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
                     continue;
                 }
             },
@@ -128,6 +144,7 @@ pub async fn serve(
         let watcher = graceful.watcher();
         let tls = tls.clone();
         tokio::spawn(async move {
+            let _slot = slot;
             let result = match tls {
                 None => serve_connection(stream, handler, watcher).await,
                 Some(acceptor) => {
