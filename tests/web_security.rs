@@ -59,7 +59,8 @@ fn basic_auth_lets_in_only_the_right_password() {
 }
 
 /// TLS: a client trusting only the test CA completes the handshake and scrapes; plain
-/// HTTP on the same port gets no HTTP answer; configured security headers are sent.
+/// HTTP on the same port gets only a 400 saying to use https; a client of another CA
+/// refuses the server; configured security headers are sent.
 #[test]
 fn tls_serves_clients_of_the_test_ca_and_refuses_plain_http() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -82,12 +83,11 @@ fn tls_serves_clients_of_the_test_ca_and_refuses_plain_http() {
         Some("max-age=31536000")
     );
 
-    let plain = Client::default().exchange(&exporter, "/metrics", &[]);
-    let answer = plain.unwrap_or_default();
-    assert!(
-        web_support::parse_response(&answer).is_none(),
-        "plain HTTP was answered: {:?}",
-        String::from_utf8_lossy(&answer)
+    let plain = Client::default().get(&exporter, "/metrics", &[]);
+    assert_eq!(plain.status, 400, "plain HTTP is refused");
+    assert_eq!(
+        plain.text(),
+        "this endpoint serves HTTPS; scrape it with scheme https\n"
     );
 
     let stranger = TestCa::new("another CA");

@@ -27,6 +27,11 @@ impl<T> IdleTimeout<T> {
         }
     }
 
+    /// The wrapped stream.
+    pub fn inner(&self) -> &T {
+        &self.inner
+    }
+
     fn progressed(&mut self) {
         self.deadline.as_mut().reset(Instant::now() + self.limit);
     }

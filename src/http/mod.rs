@@ -30,7 +30,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
 
@@ -140,6 +140,7 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let stream = idle::IdleTimeout::new(stream, IDLE_TIMEOUT);
+
         let handler = Arc::clone(&handler);
         let watcher = graceful.watcher();
         let tls = tls.clone();
@@ -148,8 +149,11 @@ pub async fn serve(
             let result = match tls {
                 None => serve_connection(stream, handler, watcher).await,
                 Some(acceptor) => {
-                    let accepted =
-                        tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await;
+                    let accepted = tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, async {
+                        refuse_plain_http(&stream).await?;
+                        acceptor.accept(stream).await
+                    })
+                    .await;
                     match accepted {
                         Ok(Ok(stream)) => serve_connection(stream, handler, watcher).await,
                         Ok(Err(err)) => {
@@ -208,4 +212,29 @@ where
         .max_buf_size(MAX_HEAD_BYTES)
         .serve_connection(TokioIo::new(stream), service);
     watcher.watch(connection).await
+}
+
+/// The answer to a plain HTTP request on the TLS port, so that a scrape configured with
+/// `scheme: http` fails with a reason instead of a reset.
+const PLAIN_HTTP_ANSWER: &[u8] = b"HTTP/1.1 400 Bad Request\r\n\
+    Content-Type: text/plain; charset=utf-8\r\nConnection: close\r\nContent-Length: 56\r\n\r\n\
+    this endpoint serves HTTPS; scrape it with scheme https\n";
+
+/// Fails the connection, after answering 400, when its first byte cannot start a TLS
+/// handshake (a handshake record begins with 22) but is a letter, as HTTP methods are.
+async fn refuse_plain_http(stream: &idle::IdleTimeout<TcpStream>) -> std::io::Result<()> {
+    let mut first = [0u8; 1];
+    stream.inner().peek(&mut first).await?;
+    if !first[0].is_ascii_uppercase() {
+        return Ok(());
+    }
+    // Read what was sent, so that closing sends a FIN the client can read the answer
+    // before, not a reset.
+    let mut scratch = vec![0u8; MAX_HEAD_BYTES];
+    let _ = stream.inner().try_read(&mut scratch);
+    let _ = stream.inner().try_write(PLAIN_HTTP_ANSWER);
+    Err(std::io::Error::new(
+        std::io::ErrorKind::InvalidData,
+        "plain HTTP on the TLS port",
+    ))
 }
