@@ -174,6 +174,17 @@ mod tests {
         assert!(auth.cache.lock().expect("cache").is_empty());
     }
 
+    /// Hashes from `htpasswd -B` (`$2y$`) are accepted like bcrypt's own `$2b$`.
+    #[tokio::test]
+    async fn htpasswd_hashes_work() {
+        let hash = bcrypt::hash_with_result("s3cret", 4)
+            .expect("a hash")
+            .format_for_version(bcrypt::Version::TwoY);
+        assert!(hash.starts_with("$2y$04$"), "{hash}");
+        let auth = BasicAuth::new(BTreeMap::from([("alice".to_owned(), hash)]));
+        assert!(auth.allows(Some(&header("alice", "s3cret"))).await);
+    }
+
     /// A password may contain `:`; only the first one separates the user.
     #[test]
     fn password_keeps_its_colons() {
