@@ -35,6 +35,10 @@ struct Cli {
     #[arg(long = "web.listen-address", value_name = "ADDR")]
     listen_address: Option<SocketAddr>,
 
+    /// Web config (exporter-toolkit YAML) enabling TLS and basic auth on the endpoints.
+    #[arg(long = "web.config.file", value_name = "FILE")]
+    web_config_file: Option<PathBuf>,
+
     /// Validate the configuration (and its secrets) and exit.
     #[arg(long)]
     check_config: bool,
@@ -118,6 +122,7 @@ fn init_logging(filter: Option<&str>) {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = load_config(&cli)?;
+    let web = http::Web::load(cli.web_config_file.as_deref())?;
     if cli.check_config {
         let unavailable: Vec<&str> = (config.indicators.iter())
             .filter(|indicator| !indicators::is_available(**indicator, &config.model))
@@ -168,7 +173,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             .context("cannot write to stdout")?;
         return Ok(());
     }
-    serve(&cli, config, refresher).await
+    serve(&cli, config, refresher, web).await
 }
 
 fn load_config(cli: &Cli) -> anyhow::Result<Config> {
@@ -215,7 +220,12 @@ async fn write_demo(config: &Config, now: Timestamp) -> anyhow::Result<()> {
 /// Reloads that may wait while a refresh runs; more SIGHUPs than this are dropped.
 const PENDING_RELOADS: usize = 4;
 
-async fn serve(cli: &Cli, config: Arc<Config>, refresher: Refresher) -> anyhow::Result<()> {
+async fn serve(
+    cli: &Cli,
+    config: Arc<Config>,
+    refresher: Refresher,
+    web: http::Web,
+) -> anyhow::Result<()> {
     // Before anything slow: SIGHUP's default action would end the process.
     let mut signals = Signals::install().context("cannot install the signal handlers")?;
     let listener = TcpListener::bind(config.listen_address)
@@ -242,7 +252,7 @@ async fn serve(cli: &Cli, config: Arc<Config>, refresher: Refresher) -> anyhow::
     let (reload_tx, reload_rx) = mpsc::channel(PENDING_RELOADS);
     let published = refresher.published();
     let refresh_loop = tokio::spawn(refresher.run(stopped(stop_rx.clone()), reload_rx));
-    let server = tokio::spawn(http::serve(listener, published, stopped(stop_rx)));
+    let server = tokio::spawn(http::serve(listener, published, web, stopped(stop_rx)));
     signal::notify_ready("serving /metrics");
 
     loop {
