@@ -203,9 +203,8 @@ async fn write_demo(config: &Config, now: Timestamp) -> anyhow::Result<()> {
             config.database.dialect.name()
         );
     };
-    let summary = demo::write_demo_database(&path, now)
-        .await
-        .with_context(|| format!("cannot write the demo database {}", path.display()))?;
+    // The demo's own errors already name the file and the step that failed.
+    let summary = demo::write_demo_database(&path, now).await?;
     tracing::info!(
         path = %path.display(),
         reps = summary.reps,

@@ -374,7 +374,7 @@ impl Refresher {
         let windows = config
             .calendar
             .windows(now, &config.periods, &config.rolling_days)?;
-        let data = (self.source.read(&config.model, &windows).await)
+        let data = (self.source.read(&config.queried_model(), &windows).await)
             .map_err(|err| explain(&config.database, err))?;
         let indicators = indicators::compute(&data, windows.len(), config);
         self.record_unmapped(&indicators);

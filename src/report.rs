@@ -37,7 +37,7 @@ pub async fn build(
     as_of: Timestamp,
 ) -> Result<Report, RefreshError> {
     let windows = (config.calendar).windows(as_of, &config.periods, &config.rolling_days)?;
-    let data = (source.read(&config.model, &windows).await)
+    let data = (source.read(&config.queried_model(), &windows).await)
         .map_err(|err| refresh::explain(&config.database, err))?;
     let indicators = indicators::compute(&data, windows.len(), config);
     let time_zone = config.calendar.time_zone().iana_name().unwrap_or("UTC");

@@ -155,6 +155,21 @@ impl Config {
         Validator { path }.config(file)
     }
 
+    /// The sales model as it is queried: an optional relation whose indicators are all
+    /// left out of `indicators.export` is not read at all.
+    pub fn queried_model(&self) -> SalesModel {
+        let wants =
+            |indicators: &[Indicator]| indicators.iter().any(|i| self.indicators.contains(i));
+        let mut model = self.model.clone();
+        if !wants(&[Indicator::Calls, Indicator::CallsPerOpportunity]) {
+            model.activities = None;
+        }
+        if !wants(&[Indicator::AcquisitionCost]) {
+            model.costs = None;
+        }
+        model
+    }
+
     /// Every period label exported, calendar periods first, e.g. `month` or `30d`.
     pub fn period_labels(&self) -> Vec<String> {
         let calendar = self.periods.iter().map(|p| p.label().to_owned());
@@ -661,6 +676,15 @@ impl Validator<'_> {
         for (index, entry) in entries.iter().enumerate() {
             let key = format!("targets[{index}]");
             let target = self.target(&key, entry, &periods)?;
+            if !config.indicators.contains(&target.indicator) {
+                return Err(self.invalid(
+                    format!("{key}.indicator"),
+                    format!(
+                        "is {}, which `indicators.export` leaves out; export it or drop the target",
+                        target.indicator
+                    ),
+                ));
+            }
             let identity = (
                 target.scope,
                 target.name.clone(),

@@ -35,14 +35,26 @@ const INACTIVE: usize = 10;
 const TEAMS: [&str; 3] = ["North", "South", "West"];
 
 const STEMS: &str = "Acme Bluepeak Cedarline Dunmore Evergreen Fairhaven Granite Harbor \
-                     Ironwood Juniper Keystone Lakeside Meridian Northwind Oakridge";
+                     Ironwood Juniper Keystone Lakeside Meridian Northwind Oakridge Pinecrest \
+                     Quarry Redwood Silverlake Timberline Upland Valleyview Westbrook Yarrow \
+                     Zenith Ashford Birchwood Clearwater Driftwood Elmstead Foxglen Greystone \
+                     Highgate Ivybridge Jasper Kingsbury Larkspur Maplewood Newhaven Orchard";
 const TRADES: &str =
     "Logistics Foods Systems Health Energy Retail Labs Manufacturing Media Partners";
-const CUSTOMERS: usize = 150;
+/// Every stem with every trade.
+const CUSTOMERS: usize = 400;
+/// Customers the company already had when the history starts.
+const FIRST_CUSTOMERS: f64 = 60.0;
+/// Share of new deals that go to the newest customers, most of them not yet won.
+const FRESH_SHARE: f64 = 0.3;
+/// How many of the newest customers those deals go to.
+const FRESH_CUSTOMERS: f64 = 8.0;
 
+/// The name of the `index`-th customer the company acquired, unique below [`CUSTOMERS`].
 fn customer(index: usize) -> String {
-    let stem = STEMS.split_whitespace().cycle().nth(index);
-    let trade = TRADES.split_whitespace().nth(index / 15);
+    let stems = STEMS.split_whitespace().count();
+    let stem = STEMS.split_whitespace().nth(index % stems);
+    let trade = TRADES.split_whitespace().nth(index / stems);
     format!("{} {}", stem.unwrap_or_default(), trade.unwrap_or_default())
 }
 
@@ -156,6 +168,27 @@ impl Clock {
         (day + 8 * HOUR < hi).then(|| dice.between(day + 8 * HOUR, hi))
     }
 
+    /// How many customers the company knows at `at`: a base that grows steadily to nearly
+    /// [`CUSTOMERS`] by now.
+    fn customer_base(&self, at: i64) -> f64 {
+        let elapsed = (at - self.first_day) as f64 / (HISTORY_DAYS * DAY) as f64;
+        let growth =
+            (CUSTOMERS as f64 - FIRST_CUSTOMERS - FRESH_CUSTOMERS) * elapsed.clamp(0.0, 1.0);
+        FIRST_CUSTOMERS + growth
+    }
+
+    /// The customer of a deal created at `at`: one of the newest [`FRESH_CUSTOMERS`] for a
+    /// [`FRESH_SHARE`] of deals, else anyone already known, older customers more often.
+    fn pick_customer(&self, dice: &mut Dice, at: i64) -> usize {
+        let base = self.customer_base(at);
+        let index = if dice.chance(FRESH_SHARE) {
+            base - dice.unit() * FRESH_CUSTOMERS
+        } else {
+            dice.unit().powf(1.4) * base
+        };
+        (index as usize).min(CUSTOMERS - 1)
+    }
+
     fn is_active(&self, rep: usize, at: i64) -> bool {
         rep != INACTIVE || at < self.departure
     }
@@ -217,15 +250,16 @@ fn random_opp(dice: &mut Dice, clock: &Clock, rep: usize, created: i64) -> Opp {
     if closes < clock.end {
         let won = dice.chance(WIN_RATE * REPS[rep].4);
         let stage = if won { WON } else { LOST };
-        return new_opp(dice, rep, created, stage, Some(closes));
+        return new_opp(dice, clock, rep, created, stage, Some(closes));
     }
     let late = (clock.end - created) * 2 > closes - created;
     let stage = if late { NEGOTIATION } else { PROSPECTING };
-    new_opp(dice, rep, created, stage, None)
+    new_opp(dice, clock, rep, created, stage, None)
 }
 
 fn new_opp(
     dice: &mut Dice,
+    clock: &Clock,
     rep: usize,
     created: i64,
     stage: &'static str,
@@ -239,7 +273,7 @@ fn new_opp(
         WON => 1.0,
         _ => 0.0,
     };
-    let customer = (dice.unit().powf(1.4) * CUSTOMERS as f64) as usize;
+    let customer = clock.pick_customer(dice, created);
     Opp {
         rep,
         customer,
@@ -263,12 +297,12 @@ fn sure_window(dice: &mut Dice, clock: &Clock, lo: i64, hi: i64) -> Vec<Opp> {
         let closed = dice.between(lo, hi);
         let created = closed - (5 + dice.below(35) as i64) * DAY - dice.between(0, 4 * HOUR);
         let rep = clock.pick_rep(dice, closed);
-        opps.push(new_opp(dice, rep, created, stage, Some(closed)));
+        opps.push(new_opp(dice, clock, rep, created, stage, Some(closed)));
     }
     for _ in 0..3 {
         let created = dice.between(lo, hi);
         let rep = clock.pick_rep(dice, created);
-        opps.push(new_opp(dice, rep, created, PROSPECTING, None));
+        opps.push(new_opp(dice, clock, rep, created, PROSPECTING, None));
     }
     for opp in &mut opps {
         opp.call_after = Some(lo);
@@ -316,18 +350,19 @@ fn kind(dice: &mut Dice) -> &'static str {
     }
 }
 
-/// Weekly sales and marketing costs per team, and a company-wide campaign every four weeks.
+/// Weekly sales and marketing costs per team, and a company-wide campaign every four weeks,
+/// sized so that a new customer costs a few thousand.
 fn costs(dice: &mut Dice, clock: &Clock) -> Vec<Cost> {
     let monday = clock.first_day + (4 - clock.first_day.div_euclid(DAY)).rem_euclid(7) * DAY;
     let mut costs = Vec::new();
     for (week, at) in (monday..clock.end).step_by(7 * DAY as usize).enumerate() {
         for team in TEAMS {
-            costs.push((at, "sales", dice.cents(6_000.0, 9_000.0), Some(team)));
-            costs.push((at, "marketing", dice.cents(1_500.0, 4_000.0), Some(team)));
+            costs.push((at, "sales", dice.cents(2_000.0, 3_000.0), Some(team)));
+            costs.push((at, "marketing", dice.cents(500.0, 1_300.0), Some(team)));
         }
         let campaign = at + 2 * DAY;
         if week % 4 == 0 && campaign < clock.end {
-            costs.push((campaign, "marketing", dice.cents(10_000.0, 25_000.0), None));
+            costs.push((campaign, "marketing", dice.cents(3_000.0, 8_000.0), None));
         }
     }
     costs

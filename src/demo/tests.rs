@@ -145,3 +145,22 @@ async fn unwritable_path_is_reported() {
     let expected = format!("cannot write demo database {}: open failed", path.display());
     assert!(error.to_string().starts_with(&expected), "{error}");
 }
+
+/// The customer base keeps growing: the last 30 days and the 30 before each see at least five
+/// customers win their first deal, and the last 90 days at least fifteen.
+#[tokio::test]
+async fn new_customers_keep_coming() {
+    let (_dir, path, _) = demo_at(now()).await;
+    let mut conn = connect(&path).await;
+    let first_wins = "(SELECT customer, min(closed_at) AS first_win FROM opportunities \
+                      WHERE stage = 'closed_won' GROUP BY customer)";
+    for (start, end, least) in [
+        ("2026-11-03 16:00:00", "2026-12-03 16:00:00", 5),
+        ("2026-10-04 16:00:00", "2026-11-03 16:00:00", 5),
+        ("2026-09-04 16:00:00", "2026-12-03 16:00:00", 15),
+    ] {
+        let rows = format!("{first_wins} WHERE first_win >= '{start}' AND first_win < '{end}'");
+        let new = count(&mut conn, &rows).await;
+        assert!(new >= least, "{new} new customers in [{start}, {end})");
+    }
+}

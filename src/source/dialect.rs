@@ -135,7 +135,8 @@ impl Dialect {
         }
     }
 
-    /// Seconds between two time columns, for the sales cycle.
+    /// Seconds between two time columns, for the sales cycle. Each side is first turned
+    /// into seconds since the unix epoch, so columns of different types subtract correctly.
     pub fn seconds_between(
         self,
         start: &str,
@@ -145,7 +146,7 @@ impl Dialect {
     ) -> String {
         let seconds = |column: &str, time_type: TimeType| match (self, time_type) {
             (_, TimeType::UnixSeconds) => format!("({column})"),
-            (Dialect::Sqlite, _) => format!("(julianday({column}) * 86400.0)"),
+            (Dialect::Sqlite, _) => format!("unixepoch({column})"),
             (Dialect::Postgres, _) => {
                 format!("EXTRACT(EPOCH FROM {})", self.time_value(column, time_type))
             }
