@@ -197,7 +197,7 @@ fn read_config(cli: &Cli) -> Result<Config, ConfigError> {
 }
 
 async fn write_demo(config: &Config, now: Timestamp) -> anyhow::Result<()> {
-    let Some(path) = demo::sqlite_path(&config.database.url) else {
+    let Some(path) = sales_exporter::source::sqlite_path(&config.database.url) else {
         bail!(
             "--demo needs a sqlite: database URL to write the demo data to, not {}",
             config.database.dialect.name()

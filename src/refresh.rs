@@ -83,7 +83,7 @@ impl RefreshError {
 /// Names a missing SQLite file as the cause of a failed query.
 pub fn explain(database: &DatabaseConfig, err: RelationError) -> RefreshError {
     let missing = (database.dialect == Dialect::Sqlite)
-        .then(|| crate::demo::sqlite_path(&database.url))
+        .then(|| crate::source::sqlite_path(&database.url))
         .flatten()
         .filter(|path| !path.exists());
     match missing {

@@ -295,3 +295,37 @@ fn missing_config_file_is_refused() {
     let line = stderr.lines().find(|l| l.starts_with("error: ")).unwrap();
     assert_eq!(line.matches("No such file").count(), 1, "{line}");
 }
+
+/// A SQLite URL that names no file (in-memory, empty) is refused before any query runs.
+#[test]
+fn sqlite_url_without_a_file_is_refused() {
+    for url in ["sqlite::memory:", "sqlite:", "sqlite://"] {
+        let text = example_with(
+            "url = \"sqlite:sales_exporter-demo.sqlite\"",
+            &format!("url = \"{url}\""),
+        );
+        let error = refused(&text);
+        assert!(
+            error.contains("`database.url` names no SQLite file"),
+            "{url}: {error}"
+        );
+    }
+}
+
+/// A target for an indicator that `indicators.export` leaves out is refused, as it could
+/// never be compared with a value.
+#[test]
+fn target_for_an_unexported_indicator_is_refused() {
+    let text = example_with(
+        "  \"sales_cycle\", \"open_pipeline\",",
+        "  \"open_pipeline\",",
+    );
+    let error = refused(&text.replace(
+        "indicator = \"revenue\"\nperiod = \"month\"\nvalue = 400000",
+        "indicator = \"sales_cycle\"\nperiod = \"month\"\nvalue = 400000",
+    ));
+    assert!(
+        error.contains("is sales_cycle, which `indicators.export` leaves out"),
+        "{error}"
+    );
+}

@@ -235,6 +235,13 @@ impl Validator<'_> {
                 "must start with sqlite:, postgres://, postgresql://, mysql:// or mariadb://",
             )
         })?;
+        if dialect == Dialect::Sqlite && crate::source::sqlite_path(&url).is_none() {
+            return Err(self.invalid(
+                "database.url",
+                "names no SQLite file; use sqlite:/absolute/path.sqlite (the exporter reads \
+                 an existing file, never an in-memory database)",
+            ));
+        }
         if section.query_timeout_secs == 0 {
             return Err(self.invalid("database.query_timeout_secs", "must be at least 1"));
         }

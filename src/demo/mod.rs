@@ -43,6 +43,18 @@ pub enum DemoError {
         /// The driver's error.
         source: sqlx::Error,
     },
+    /// The file holds tables that the demo did not write; they are left untouched.
+    #[error(
+        "refusing to write demo data into {}: it holds tables the demo did not write ({tables}); \
+         point --demo at a new file",
+        path.display()
+    )]
+    NotADemo {
+        /// The database file.
+        path: PathBuf,
+        /// The tables found, comma-separated.
+        tables: String,
+    },
     /// `now` is too close to the limits of the calendar to hold fifteen months of history.
     #[error("cannot write demo database {}: no history fits before {now}: {source}", path.display())]
     Date {
@@ -71,6 +83,14 @@ pub async fn write_demo_database(path: &Path, now: Timestamp) -> Result<DemoSumm
         step,
         source,
     };
+    let foreign = foreign_tables(path).await.map_err(sql)?;
+    if !foreign.is_empty() {
+        let tables = foreign.join(", ");
+        return Err(DemoError::NotADemo {
+            path: path.to_path_buf(),
+            tables,
+        });
+    }
     write(path, &tables).await.map_err(sql)?;
     let [reps, opportunities, activities, costs] = tables.each_ref().map(Vec::len);
     Ok(DemoSummary {
@@ -87,7 +107,36 @@ fn step(step: impl Into<String>) -> impl FnOnce(sqlx::Error) -> SqlFailure {
     move |source| (step.into(), source)
 }
 
+/// The table that marks a file as written by the demo, so that a rerun may replace it.
+const MARKER_TABLE: &str = "sales_exporter_demo";
+
+/// The tables of an existing file at `path` that the demo did not write: all of them unless
+/// the file carries the demo's marker table. A missing or empty file has none.
+async fn foreign_tables(path: &Path) -> Result<Vec<String>, SqlFailure> {
+    if !path.exists() {
+        return Ok(Vec::new());
+    }
+    let options = SqliteConnectOptions::new().filename(path).read_only(true);
+    let mut conn = SqliteConnection::connect_with(&options)
+        .await
+        .map_err(step("open"))?;
+    let listed = sqlx::query_scalar::<_, String>(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .map_err(step("list tables"))?;
+    conn.close().await.map_err(step("close"))?;
+    match listed.iter().any(|name| name == MARKER_TABLE) {
+        true => Ok(Vec::new()),
+        false => Ok(listed),
+    }
+}
+
 const SCHEMA: &str = "
+DROP TABLE IF EXISTS sales_exporter_demo;
+CREATE TABLE sales_exporter_demo (note TEXT NOT NULL);
+INSERT INTO sales_exporter_demo VALUES ('written by sales_exporter --demo; rerunning --demo replaces these tables');
 DROP TABLE IF EXISTS reps;
 DROP TABLE IF EXISTS opportunities;
 DROP TABLE IF EXISTS activities;
@@ -96,10 +145,12 @@ CREATE TABLE reps (id TEXT PRIMARY KEY, name TEXT NOT NULL, team TEXT NOT NULL, 
 CREATE TABLE opportunities (id INTEGER PRIMARY KEY, rep_id TEXT, customer TEXT, created_at TEXT NOT NULL, stage TEXT NOT NULL, closed_at TEXT, amount NUMERIC, probability REAL);
 CREATE TABLE activities (id INTEGER PRIMARY KEY, rep_id TEXT NOT NULL, occurred_at TEXT NOT NULL, kind TEXT NOT NULL, opportunity_id INTEGER);
 CREATE TABLE costs (id INTEGER PRIMARY KEY, incurred_at TEXT NOT NULL, category TEXT NOT NULL, amount NUMERIC NOT NULL, team TEXT);
-CREATE INDEX opportunities_created_at ON opportunities (created_at);
-CREATE INDEX opportunities_closed_at ON opportunities (closed_at);
-CREATE INDEX activities_occurred_at ON activities (occurred_at);
-CREATE INDEX costs_incurred_at ON costs (incurred_at);
+CREATE INDEX opportunities_created_at ON opportunities (datetime(created_at));
+CREATE INDEX opportunities_closed_at ON opportunities (datetime(closed_at));
+CREATE INDEX opportunities_stage ON opportunities (stage);
+CREATE INDEX activities_occurred_at ON activities (datetime(occurred_at));
+CREATE INDEX activities_opportunity ON activities (opportunity_id);
+CREATE INDEX costs_incurred_at ON costs (datetime(incurred_at));
 ";
 
 async fn write(path: &Path, tables: &[Rows; 4]) -> Result<(), SqlFailure> {
@@ -143,11 +194,4 @@ async fn insert(
         inserted.map_err(step(format!("insert into {name}")))?;
     }
     Ok(())
-}
-/// The file path of a `sqlite:` URL such as `sqlite:demo.sqlite` or `sqlite://demo.sqlite?mode=ro`.
-pub fn sqlite_path(url: &str) -> Option<PathBuf> {
-    let rest = url.strip_prefix("sqlite:")?;
-    let rest = rest.strip_prefix("//").unwrap_or(rest);
-    let path = rest.split('?').next().unwrap_or_default();
-    (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
 }

@@ -136,6 +136,31 @@ async fn rerun_replaces_existing_data() {
     assert_eq!(count(&mut conn, "reps").await, 12);
 }
 
+/// A database the demo did not write is refused and left as it was: an operator's CRM
+/// copy is never replaced by demo rows.
+#[tokio::test]
+async fn foreign_database_is_left_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("crm.sqlite");
+    let options = SqliteConnectOptions::new()
+        .filename(&path)
+        .create_if_missing(true);
+    let mut conn = SqliteConnection::connect_with(&options).await.unwrap();
+    sqlx::raw_sql("CREATE TABLE reps (id TEXT); INSERT INTO reps VALUES ('mine');")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+
+    let error = write_demo_database(&path, now()).await.unwrap_err();
+    assert!(
+        matches!(&error, DemoError::NotADemo { tables, .. } if tables == "reps"),
+        "{error}"
+    );
+    let mut conn = connect(&path).await;
+    assert_eq!(count(&mut conn, "reps").await, 1);
+}
+
 /// A file that cannot be created gives an error naming the path and the failed step.
 #[tokio::test]
 async fn unwritable_path_is_reported() {

@@ -16,6 +16,7 @@ use sqlx::Row;
 
 pub use dialect::{Dialect, SqlParam};
 pub use rows::SourceError;
+pub use session::sqlite_path;
 
 use crate::calendar::Window;
 use crate::config::DatabaseConfig;
