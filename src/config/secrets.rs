@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use super::file::{self};
+use super::file;
 use super::validate::Validator;
 use super::{ConfigError, Secret};
 use crate::source::Dialect;
