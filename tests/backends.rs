@@ -9,7 +9,7 @@ use std::path::Path;
 use common::awkward::{assert_hand_worked, assert_same, awkward_server, awkward_sqlite, export};
 use common::awkward_fixture::{self as awkward, Storage};
 use common::db::{enabled, Server, TestDatabase};
-use common::run_exporter;
+use common::{run_once_at, write_config};
 
 /// On SQLite the awkward fixture gives the hand-worked values for every time type.
 #[tokio::test]
@@ -87,18 +87,8 @@ async fn crm_dataset_matches_the_oracle_on_postgres_and_mariadb() {
         db.execute_all(&crm_statements()).await;
         assert_eq!(db.scalar("SELECT COUNT(*) FROM sales_pipeline").await, 8800);
         let config = template.replace("sqlite:crm.sqlite", &db.url);
-        let path = dir.path().join("crm.toml");
-        std::fs::write(&path, config).expect("write config");
-        let output = run_exporter(
-            dir.path(),
-            &[
-                "--config",
-                path.to_str().expect("utf-8"),
-                "--once",
-                "--as-of",
-                common::crm::AS_OF,
-            ],
-        );
+        let path = write_config(dir.path(), "crm.toml", &config);
+        let output = run_once_at(dir.path(), &path, common::crm::AS_OF);
         assert!(
             output.status.success(),
             "{server:?}: {}",

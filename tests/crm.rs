@@ -10,7 +10,7 @@ mod load;
 use std::path::Path;
 
 use common::crm::{self, AS_OF};
-use common::run_exporter;
+use common::run_once_at;
 
 /// Every value of the independent table matches, and every series it lists as absent is.
 #[tokio::test]
@@ -23,16 +23,7 @@ async fn crm_indicators_match_the_independent_oracle() {
     assert_eq!((opportunities, reps), (8800, 35));
     let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/crm/crm.toml");
 
-    let output = run_exporter(
-        dir.path(),
-        &[
-            "--config",
-            config.to_str().unwrap(),
-            "--once",
-            "--as-of",
-            AS_OF,
-        ],
-    );
+    let output = run_once_at(dir.path(), config.to_str().unwrap(), AS_OF);
     assert!(
         output.status.success(),
         "exporter failed: {}",

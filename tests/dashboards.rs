@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use common::{example_config_for, run_exporter, tool_available, write_config};
+use common::{example_config_for, run_exporter, run_tool, tool_available, write_config};
 use grafana::{borrowed, dashboards, multi_values, panels, queries, single_values, substitute};
 
 /// Grafana 11's dashboard schema version.
@@ -298,19 +298,8 @@ fn check_queries(exprs: &[String]) -> (bool, String) {
             "      - record: dashboard_query_{n}\n        expr: {quoted}\n"
         ));
     }
-    let path = dir.path().join("queries.yml");
-    std::fs::write(&path, file).expect("rule file written");
-    let output = std::process::Command::new("promtool")
-        .args(["check", "rules"])
-        .arg(&path)
-        .output()
-        .expect("promtool runs");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    (output.status.success(), text)
+    std::fs::write(dir.path().join("queries.yml"), file).expect("rule file written");
+    run_tool("promtool", dir.path(), &["check", "rules", "queries.yml"])
 }
 
 /// The dashboard provider reads the dashboards directory beside the provisioning directory

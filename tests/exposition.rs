@@ -10,34 +10,11 @@ use std::process::{Command, Stdio};
 
 use common::{
     assert_no_panic, example_config_for, key, parse_exposition, run_exporter, sqlite_exec,
-    write_config,
+    tool_available, write_config,
 };
 
 const AS_OF: &str = "2026-12-03T16:00:00Z";
 const PROMTOOL: &str = "promtool";
-const REQUIRE_TOOLS: &str = "SALES_EXPORTER_REQUIRE_TOOLS";
-
-/// Whether promtool can run; when it cannot, fails if [`REQUIRE_TOOLS`] is `1`, else says so.
-fn promtool_available() -> bool {
-    let found = Command::new(PROMTOOL)
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|status| status.success());
-    if !found {
-        assert_ne!(
-            std::env::var(REQUIRE_TOOLS).as_deref(),
-            Ok("1"),
-            "promtool not found and {REQUIRE_TOOLS}=1; install Debian's prometheus package"
-        );
-        println!(
-            "skipping: promtool not found; install Debian's prometheus package \
-             (or set {REQUIRE_TOOLS}=1 to make this a failure)"
-        );
-    }
-    found
-}
 
 /// Pipes `exposition` to `promtool check metrics` and asserts it succeeds in silence.
 fn assert_promtool_quiet(exposition: &[u8]) {
@@ -76,7 +53,7 @@ fn exposition(dir: &Path, args: &[&str]) -> Vec<u8> {
 /// `promtool check metrics` has no complaint about the demo's exposition.
 #[test]
 fn demo_exposition_passes_promtool() {
-    if !promtool_available() {
+    if !tool_available(PROMTOOL) {
         return;
     }
     let dir = tempfile::tempdir().expect("temp dir");
@@ -136,7 +113,7 @@ async fn odd_label_values_stay_valid() {
         Some(&1234.5)
     );
 
-    if promtool_available() {
+    if tool_available(PROMTOOL) {
         assert_promtool_quiet(&text);
     }
 }

@@ -13,17 +13,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::server::{free_port, request, Server};
-use common::{example_config_for, key, run_exporter, sqlite_exec, write_config};
+use common::{demo_database, example_config_for, key, sqlite_exec, write_config};
 
 /// How long a stop may take: prompt, yet loose enough for a loaded CI machine.
 const STOP_LIMIT: Duration = Duration::from_secs(5);
-
-/// Writes the demo database into `dir` and returns its path.
-fn demo_database(dir: &Path) -> std::path::PathBuf {
-    let output = run_exporter(dir, &["--demo", "--once"]);
-    assert!(output.status.success(), "{output:?}");
-    dir.join("sales_exporter-demo.sqlite")
-}
 
 /// The example config on `database`, refreshed every `interval_secs`.
 fn config_text(database: &Path, interval_secs: u64) -> String {

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use common::server::{free_port, Server};
-use common::{example_config_for, key, run_exporter, write_config, SeriesKey};
+use common::{demo_database, example_config_for, key, write_config, SeriesKey};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::{JoinHandle, JoinSet};
 
@@ -60,10 +60,7 @@ fn starts_without_the_database_and_retries_within_seconds() {
     );
 
     let demo = tempfile::tempdir().expect("temp dir");
-    let output = run_exporter(demo.path(), &["--demo", "--once"]);
-    assert!(output.status.success(), "{output:?}");
-    std::fs::copy(demo.path().join("sales_exporter-demo.sqlite"), &database)
-        .expect("put the database in place");
+    std::fs::copy(demo_database(demo.path()), &database).expect("put the database in place");
     server.wait_status("/-/ready", 200);
     let samples = server.samples();
     assert_eq!(samples[&success()], 1.0);

@@ -7,13 +7,14 @@ mod common;
 mod grafana;
 
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use common::server::{free_port, Server};
 use common::{example_config_for, sqlite_exec, tool_available, write_config};
 use grafana::{borrowed, dashboards, multi_values, queries, single_values, substitute};
 
@@ -25,14 +26,6 @@ impl Drop for ChildGuard {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-/// A loopback port nothing listens on right now.
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("a free loopback port")
-        .port()
 }
 
 fn spawn(program: &str, args: &[&str], dir: &Path, log: &str) -> ChildGuard {
@@ -154,18 +147,8 @@ async fn dashboards_have_data_and_a_conversion_fall_alerts() {
         "config.toml",
         &format!("{fast}{}", grafana::TEST_TARGETS),
     );
-    let exporter_addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
-    let _exporter = spawn(
-        env!("CARGO_BIN_EXE_sales_exporter"),
-        &[
-            "--config",
-            &config,
-            "--web.listen-address",
-            &exporter_addr.to_string(),
-        ],
-        dir.path(),
-        "exporter.log",
-    );
+    let exporter = Server::serving(dir.path(), &config, &[], "warn");
+    let exporter_addr: SocketAddr = exporter.address.parse().unwrap();
 
     let rules = grafana::grafana_dir().join("alerts/sales_exporter.rules.yml");
     let prometheus_config = format!(

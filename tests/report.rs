@@ -14,8 +14,22 @@ use common::run_exporter;
 
 const AS_OF: &str = "2017-12-15T12:00:00Z";
 
+/// An oracle row's key: (scope, name, period, window, indicator).
+type OracleKey = (String, String, String, String, String);
+
+/// The key of the oracle row for `scope`, `name`, `period`, `window` and `indicator`.
+fn oracle_key(scope: &str, name: &str, period: &str, window: &str, indicator: &str) -> OracleKey {
+    (
+        scope.into(),
+        name.into(),
+        period.into(),
+        window.into(),
+        indicator.into(),
+    )
+}
+
 /// The oracle's values by (scope, name, period, window, indicator).
-fn oracle() -> BTreeMap<(String, String, String, String, String), f64> {
+fn oracle() -> BTreeMap<OracleKey, f64> {
     let path =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/crm/expected-2017-12-15.tsv");
     let text = std::fs::read_to_string(path).expect("the oracle table");
@@ -24,14 +38,7 @@ fn oracle() -> BTreeMap<(String, String, String, String, String), f64> {
         .skip(1)
         .map(|line| {
             let f: Vec<&str> = line.split('\t').collect();
-            let key = (f[0], f[1], f[2], f[3], f[4]);
-            let key = (
-                key.0.into(),
-                key.1.into(),
-                key.2.into(),
-                key.3.into(),
-                key.4.into(),
-            );
+            let key = oracle_key(f[0], f[1], f[2], f[3], f[4]);
             (key, f[5].parse().expect("a number"))
         })
         .collect()
@@ -124,14 +131,7 @@ async fn crm_report_matches_the_oracle() {
             _ => cells[2],
         };
         let want = |period: &str, window: &str, indicator: &str| {
-            let key = (scope, name, period, window, indicator);
-            let key = (
-                key.0.into(),
-                key.1.into(),
-                key.2.into(),
-                key.3.into(),
-                key.4.into(),
-            );
+            let key = oracle_key(scope, name, period, window, indicator);
             oracle.get(&key).copied()
         };
         if windowed {

@@ -5,9 +5,8 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use common::tool_available;
+use common::{run_tool, tool_available};
 
 /// The rules the issue asks for, by name and severity.
 const RULES: [(&str, &str); 10] = [
@@ -27,18 +26,9 @@ fn alerts_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("grafana/alerts")
 }
 
+/// Runs promtool with `args` in the alerts directory.
 fn promtool(args: &[&str]) -> (bool, String) {
-    let output = Command::new("promtool")
-        .args(args)
-        .current_dir(alerts_dir())
-        .output()
-        .expect("promtool runs");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    (output.status.success(), text)
+    run_tool("promtool", &alerts_dir(), args)
 }
 
 /// The rule file is valid for promtool and holds the ten rules.

@@ -13,7 +13,7 @@ use sqlx::{Connection, Executor};
 use common::awkward::{awkward_server, export, library_config};
 use common::awkward_fixture::{self as awkward, Storage};
 use common::db::{enabled, Server, TestDatabase};
-use common::run_exporter;
+use common::{run_once_at, write_config};
 use sales_exporter::config::Config;
 use sales_exporter::refresh::{Clock, RefreshError, Refresher};
 use sales_exporter::source::{SalesSource, SourceError};
@@ -136,18 +136,8 @@ async fn writes_through_a_mapped_query_are_refused() {
         db.execute_all(&[function.to_owned()]).await;
         let query = "SELECT o.* FROM opps_timestamp o WHERE wipe_opportunities() = 1";
         let config = awkward::config(&db.url, Storage::Timestamp, Some(query));
-        let path = dir.path().join("write.toml");
-        std::fs::write(&path, config).expect("write config");
-        let output = run_exporter(
-            dir.path(),
-            &[
-                "--config",
-                path.to_str().expect("utf-8"),
-                "--once",
-                "--as-of",
-                awkward::AS_OF,
-            ],
-        );
+        let path = write_config(dir.path(), "write.toml", &config);
+        let output = run_once_at(dir.path(), &path, awkward::AS_OF);
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(
             !output.status.success(),

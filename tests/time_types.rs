@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{assert_no_panic, key, parse_exposition, run_exporter, sqlite_exec, write_config};
+use common::{assert_no_panic, key, parse_exposition, run_once_at, sqlite_exec, write_config};
 
 /// Created as unix seconds, closed as text: the sales cycle is the real elapsed time.
 /// Worked out by hand: created 2026-06-01T00:00:00Z (unix 1780272000), closed
@@ -50,16 +50,7 @@ lost = ["lost"]
     );
     let config = write_config(dir.path(), "mixed.toml", &config);
 
-    let output = run_exporter(
-        dir.path(),
-        &[
-            "--config",
-            &config,
-            "--once",
-            "--as-of",
-            "2026-06-15T00:00:00Z",
-        ],
-    );
+    let output = run_once_at(dir.path(), &config, "2026-06-15T00:00:00Z");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_no_panic(&stderr);
     assert!(output.status.success(), "{stderr}");

@@ -9,11 +9,13 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use web_support::{demo_config, parse_response, start, Client, Exporter};
+use common::demo_config;
+use common::server::Server;
+use web_support::{parse_response, start, Client};
 
 /// Sends `bytes` as they are and returns the status of the answer, if any came before the
 /// server closed. Write errors are ignored: the server may close while we still send.
-fn raw_status(exporter: &Exporter, bytes: &[u8]) -> Option<u16> {
+fn raw_status(exporter: &Server, bytes: &[u8]) -> Option<u16> {
     let mut stream = TcpStream::connect(&exporter.address).expect("connect");
     stream
         .set_read_timeout(Some(Duration::from_secs(15)))

@@ -6,9 +6,8 @@ mod web_support;
 
 use std::time::{Duration, Instant};
 
-use web_support::{
-    demo_config, handshake_certificate, install, run_until_exit, start, Client, TestCa,
-};
+use common::demo_config;
+use web_support::{handshake_certificate, install, run_until_exit, start, Client, TestCa};
 
 /// bcrypt of `s3cret` at cost 4, so the tests stay fast.
 fn s3cret_hash() -> String {

@@ -10,7 +10,7 @@ use sqlx::{Connection, Executor};
 
 use super::awkward_fixture::{self as awkward, Backend, Storage};
 use super::db::{Server, TestDatabase};
-use super::{close, parse_exposition, run_exporter, SeriesKey};
+use super::{close, parse_exposition, run_once_at, write_config, SeriesKey};
 use sales_exporter::config::Config;
 
 /// Self-metrics that differ from run to run whatever the backend.
@@ -53,18 +53,8 @@ pub async fn awkward_server(server: Server) -> TestDatabase {
 
 /// Runs the binary once on `config` and returns its samples, without the volatile ones.
 pub fn export(dir: &Path, name: &str, config: &str) -> BTreeMap<SeriesKey, f64> {
-    let path = dir.join(format!("{name}.toml"));
-    std::fs::write(&path, config).expect("write config");
-    let output = run_exporter(
-        dir,
-        &[
-            "--config",
-            path.to_str().expect("utf-8 path"),
-            "--once",
-            "--as-of",
-            awkward::AS_OF,
-        ],
-    );
+    let path = write_config(dir, &format!("{name}.toml"), config);
+    let output = run_once_at(dir, &path, awkward::AS_OF);
     assert!(
         output.status.success(),
         "{name}: exporter failed: {}",

@@ -11,7 +11,7 @@ pub mod db;
 pub mod server;
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 /// A sample's identity: metric name and sorted labels.
@@ -25,6 +25,24 @@ pub fn run_exporter(dir: &Path, args: &[&str]) -> Output {
         .env("RUST_LOG", "warn")
         .output()
         .expect("the exporter binary runs")
+}
+
+/// Runs the exporter once on the config file at `config`, as of the instant `as_of`.
+pub fn run_once_at(dir: &Path, config: &str, as_of: &str) -> Output {
+    run_exporter(dir, &["--config", config, "--once", "--as-of", as_of])
+}
+
+/// Writes the demo database into `dir` with `--demo --once` and returns its path.
+pub fn demo_database(dir: &Path) -> PathBuf {
+    let output = run_exporter(dir, &["--demo", "--once"]);
+    assert!(output.status.success(), "{output:?}");
+    dir.join("sales_exporter-demo.sqlite")
+}
+
+/// Writes the demo database into `dir` and a config pointing at it; returns the config path.
+pub fn demo_config(dir: &Path) -> String {
+    let database = demo_database(dir);
+    write_config(dir, "sales.toml", &example_config_for(&database))
 }
 
 /// Parses exposition text into samples. Panics, naming the line, on anything malformed,
@@ -151,7 +169,7 @@ pub fn tool_available(tool: &str) -> bool {
     if !found {
         assert!(
             std::env::var("SALES_EXPORTER_REQUIRE_TOOLS").as_deref() != Ok("1"),
-            "{tool} not found and SALES_EXPORTER_REQUIRE_TOOLS=1"
+            "{tool} not found and SALES_EXPORTER_REQUIRE_TOOLS=1; install Debian's prometheus package"
         );
         println!(
             "skipping: {tool} not found; install Debian's prometheus package \
@@ -159,4 +177,19 @@ pub fn tool_available(tool: &str) -> bool {
         );
     }
     found
+}
+
+/// Runs `tool` with `args` in `dir`; whether it succeeded, and its stdout then its stderr.
+pub fn run_tool(tool: &str, dir: &Path, args: &[&str]) -> (bool, String) {
+    let output = Command::new(tool)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap_or_else(|e| panic!("{tool} runs: {e}"));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), text)
 }

@@ -33,11 +33,22 @@ impl Server {
     /// Starts the exporter with `args` (plus `--log-level info`) in `dir`, expecting it
     /// to serve on `address`, with `env` added to its environment; waits until it listens.
     pub fn start(dir: &Path, args: &[&str], address: &str, env: &[(&str, &str)]) -> Server {
+        Server::start_logging(dir, args, address, env, "info")
+    }
+
+    /// As [`Server::start`], logging at `log_level` (`info`, `warn`, ...).
+    pub fn start_logging(
+        dir: &Path,
+        args: &[&str],
+        address: &str,
+        env: &[(&str, &str)],
+        log_level: &str,
+    ) -> Server {
         let log = dir.join(format!("exporter-{}.log", address.replace(':', "_")));
         let stderr = std::fs::File::create(&log).expect("the log file");
         let child = Command::new(env!("CARGO_BIN_EXE_sales_exporter"))
             .args(args)
-            .args(["--log-level", "info"])
+            .args(["--log-level", log_level])
             .env("NO_COLOR", "1")
             .envs(env.iter().copied())
             .current_dir(dir)
@@ -66,9 +77,27 @@ impl Server {
 
     /// Starts the exporter on `config`, on a free port given by `--web.listen-address`.
     pub fn with_config(dir: &Path, config: &str) -> Server {
+        Server::serving(dir, config, &[], "info")
+    }
+
+    /// Starts the exporter on `config` with `extra` flags, logging at `log_level`, on a free
+    /// port given by `--web.listen-address`.
+    pub fn serving(dir: &Path, config: &str, extra: &[&str], log_level: &str) -> Server {
         let address = format!("127.0.0.1:{}", free_port());
-        let args = ["--config", config, "--web.listen-address", &address];
-        Server::start(dir, &args, &address, &[])
+        let args = [
+            &["--config", config, "--web.listen-address", &address],
+            extra,
+        ]
+        .concat();
+        Server::start_logging(dir, &args, &address, &[], log_level)
+    }
+
+    /// Stops the exporter and checks that nothing panicked in it (a panic in a connection
+    /// task does not end the process, so only the log shows it); returns the log.
+    pub fn stop(mut self) -> String {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.log()
     }
 
     /// Sends the signal `name` (`HUP`, `TERM`, `INT`) with the `kill` command.
@@ -121,7 +150,12 @@ impl Server {
 
     /// `GET path` with `Connection: close`.
     pub fn get(&self, path: &str) -> Response {
-        request(&self.address, path).expect("a response")
+        self.send("GET", path)
+    }
+
+    /// `method path` with `Connection: close`.
+    pub fn send(&self, method: &str, path: &str) -> Response {
+        request_method(&self.address, method, path).expect("a response")
     }
 
     /// The samples of `/metrics`.
@@ -154,15 +188,21 @@ impl Server {
 
     /// Polls `path` until it answers `status`.
     pub fn wait_status(&self, path: &str, status: u16) -> Response {
+        self.wait_for(path, &format!("answered {status}"), |r| r.status == status)
+    }
+
+    /// Polls `GET path` until `done` holds for its response, which it returns; `what` says
+    /// what was awaited.
+    pub fn wait_for(&self, path: &str, what: &str, done: impl Fn(&Response) -> bool) -> Response {
         let started = Instant::now();
         loop {
             let response = self.get(path);
-            if response.status == status {
+            if done(&response) {
                 return response;
             }
             assert!(
                 started.elapsed() < DEADLINE,
-                "{path} never answered {status}; last {} {}\n{}",
+                "{path} never {what}; last {} {}\n{}",
                 response.status,
                 response.body,
                 self.log()
@@ -179,18 +219,18 @@ impl Drop for Server {
     }
 }
 
-/// One HTTP response, as read off the wire.
+/// One HTTP response, as read off the wire; its body as text unless said otherwise.
 #[derive(Debug)]
-pub struct Response {
+pub struct Response<Body = String> {
     /// Status code.
     pub status: u16,
     /// Header names and values, in order.
     pub headers: Vec<(String, String)>,
-    /// The body, as text.
-    pub body: String,
+    /// The body.
+    pub body: Body,
 }
 
-impl Response {
+impl<Body> Response<Body> {
     /// The first header named `name`, in any case.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
@@ -203,11 +243,22 @@ impl Response {
 /// `GET path` on `address` with `Connection: close`; an I/O error (refused, reset) is
 /// returned, a malformed response panics.
 pub fn request(address: &str, path: &str) -> std::io::Result<Response> {
+    request_method(address, "GET", path)
+}
+
+/// `method path` on `address` with `Connection: close` (and an empty body for POST), as
+/// [`request`].
+pub fn request_method(address: &str, method: &str, path: &str) -> std::io::Result<Response> {
     let mut stream = TcpStream::connect(address)?;
     stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    let length = if method == "POST" {
+        "Content-Length: 0\r\n"
+    } else {
+        ""
+    };
     write!(
         stream,
-        "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: {address}\r\n{length}Connection: close\r\n\r\n"
     )?;
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw)?;
@@ -215,20 +266,25 @@ pub fn request(address: &str, path: &str) -> std::io::Result<Response> {
     let (head, body) = text
         .split_once("\r\n\r\n")
         .ok_or_else(|| std::io::Error::other(format!("no header block in {text:?}")))?;
-    let mut lines = head.split("\r\n");
-    let status_line = lines.next().expect("a status line");
-    let status = status_line
-        .split(' ')
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .unwrap_or_else(|| panic!("bad status line {status_line}"));
-    let headers = lines
-        .filter_map(|line| line.split_once(':'))
-        .map(|(name, value)| (name.trim().to_owned(), value.trim().to_owned()))
-        .collect();
+    let (status, headers) = parse_head(head).unwrap_or_else(|| panic!("bad status line {head}"));
     Ok(Response {
         status,
         headers,
         body: body.to_owned(),
     })
+}
+
+/// The status and headers of a response's header block; `None` when it is not HTTP/1.x.
+pub fn parse_head(head: &str) -> Option<(u16, Vec<(String, String)>)> {
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next()?;
+    if !status_line.starts_with("HTTP/1.") {
+        return None;
+    }
+    let status = status_line.split(' ').nth(1)?.parse().ok()?;
+    let headers = lines
+        .filter_map(|line| line.split_once(':'))
+        .map(|(name, value)| (name.trim().to_owned(), value.trim().to_owned()))
+        .collect();
+    Some((status, headers))
 }

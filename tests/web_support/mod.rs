@@ -1,12 +1,12 @@
-//! Helpers of the endpoint tests: the real binary on a free port (killed on drop), a tiny
+//! Helpers of the endpoint tests, on top of `common::server`'s exporter process: a tiny
 //! HTTP/1.1 client over plain TCP or rustls, and a throwaway CA made with rcgen.
 
 #![allow(dead_code)]
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Command, ExitStatus, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -15,79 +15,11 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
 
-use crate::common::{assert_no_panic, example_config_for, run_exporter, write_config};
-
-/// How long the server may take to listen, or to finish its first refresh.
-pub const DEADLINE: Duration = Duration::from_secs(30);
-
-/// The exporter process; killed when the test ends, passed or not.
-pub struct Exporter {
-    child: Child,
-    /// `127.0.0.1:PORT` it listens on.
-    pub address: String,
-    log: PathBuf,
-}
-
-impl Exporter {
-    /// Stops the exporter and checks that nothing panicked in it.
-    pub fn stop(mut self) -> String {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let log = std::fs::read_to_string(&self.log).expect("the exporter log");
-        assert_no_panic(&log);
-        log
-    }
-}
-
-impl Drop for Exporter {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
-    listener.local_addr().expect("local address").port()
-}
-
-/// Writes the demo database into `dir` and a config pointing at it; returns its path.
-pub fn demo_config(dir: &Path) -> String {
-    let output = run_exporter(dir, &["--demo", "--once"]);
-    assert!(output.status.success(), "{output:?}");
-    let database = dir.join("sales_exporter-demo.sqlite");
-    write_config(dir, "sales.toml", &example_config_for(&database))
-}
+use crate::common::server::{self, Server, DEADLINE};
 
 /// Starts the exporter on `config` with `extra` flags and waits until it accepts.
-pub fn start(dir: &Path, config: &str, extra: &[&str]) -> Exporter {
-    let address = format!("127.0.0.1:{}", free_port());
-    let log = dir.join("exporter.log");
-    let stderr = std::fs::File::create(&log).expect("the log file");
-    let child = Command::new(env!("CARGO_BIN_EXE_sales_exporter"))
-        .args(["--config", config, "--web.listen-address", &address])
-        .args(["--log-level", "info"])
-        .args(extra)
-        .current_dir(dir)
-        .stdout(Stdio::null())
-        .stderr(stderr)
-        .spawn()
-        .expect("the exporter starts");
-    let mut exporter = Exporter {
-        child,
-        address,
-        log,
-    };
-    let started = Instant::now();
-    while TcpStream::connect(&exporter.address).is_err() {
-        if let Some(status) = exporter.child.try_wait().expect("child status") {
-            let log = std::fs::read_to_string(&exporter.log).unwrap_or_default();
-            panic!("the exporter exited before listening: {status}\n{log}");
-        }
-        assert!(started.elapsed() < DEADLINE, "the exporter never listened");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    exporter
+pub fn start(dir: &Path, config: &str, extra: &[&str]) -> Server {
+    Server::serving(dir, config, extra, "info")
 }
 
 /// Runs the exporter with `args` and waits for it to exit, killing it at the deadline.
@@ -115,23 +47,10 @@ pub fn run_until_exit(dir: &Path, args: &[&str]) -> (ExitStatus, String) {
     (status, std::fs::read_to_string(&log).expect("the log"))
 }
 
-/// One HTTP response as read off the wire.
-#[derive(Debug)]
-pub struct Response {
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-}
+/// One HTTP response as read off the wire, its body as bytes (gzip, or nothing at all).
+pub type Response = server::Response<Vec<u8>>;
 
 impl Response {
-    /// The first header called `name`, any case.
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
     /// The body as text.
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
@@ -142,16 +61,7 @@ impl Response {
 pub fn parse_response(raw: &[u8]) -> Option<Response> {
     let split = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
     let head = std::str::from_utf8(&raw[..split]).ok()?;
-    let mut lines = head.split("\r\n");
-    let status_line = lines.next()?;
-    if !status_line.starts_with("HTTP/1.") {
-        return None;
-    }
-    let status = status_line.split(' ').nth(1)?.parse().ok()?;
-    let headers = lines
-        .filter_map(|line| line.split_once(':'))
-        .map(|(name, value)| (name.trim().to_owned(), value.trim().to_owned()))
-        .collect();
+    let (status, headers) = server::parse_head(head)?;
     Some(Response {
         status,
         headers,
@@ -170,7 +80,7 @@ pub struct Client {
 
 impl Client {
     /// Sends `GET path` with `headers` and `Connection: close`; reads the whole answer.
-    pub fn get(&self, exporter: &Exporter, path: &str, headers: &[&str]) -> Response {
+    pub fn get(&self, exporter: &Server, path: &str, headers: &[&str]) -> Response {
         let raw = self.exchange(exporter, path, headers).expect("an exchange");
         parse_response(&raw).unwrap_or_else(|| panic!("not HTTP: {:?}", raw))
     }
@@ -179,7 +89,7 @@ impl Client {
     /// handshake shows here).
     pub fn exchange(
         &self,
-        exporter: &Exporter,
+        exporter: &Server,
         path: &str,
         headers: &[&str],
     ) -> std::io::Result<Vec<u8>> {
@@ -212,7 +122,7 @@ impl Client {
     }
 
     /// Polls `/metrics` until it holds indicators, or fails at the deadline.
-    pub fn wait_ready(&self, exporter: &Exporter) -> Response {
+    pub fn wait_ready(&self, exporter: &Server) -> Response {
         let started = Instant::now();
         loop {
             let response = self.get(exporter, "/metrics", &[]);
@@ -238,7 +148,7 @@ pub fn tls_stream(
 /// Completes a TLS handshake and returns the certificate the server presented.
 pub fn handshake_certificate(
     config: &Arc<ClientConfig>,
-    exporter: &Exporter,
+    exporter: &Server,
 ) -> std::io::Result<Vec<u8>> {
     let stream = TcpStream::connect(&exporter.address)?;
     stream.set_read_timeout(Some(Duration::from_secs(10)))?;
