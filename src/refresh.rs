@@ -14,7 +14,7 @@ use prometheus::{Gauge, GaugeVec, IntCounterVec, Opts, Registry};
 use tokio::sync::mpsc;
 
 use crate::backoff::{Backoff, FAILURES_BEFORE_ERROR};
-use crate::catalogue::SELF_PREFIX;
+use crate::catalogue::{Scope, SELF_PREFIX};
 use crate::config::{Config, ConfigError, DatabaseConfig};
 use crate::indicators::{self, Indicators};
 use crate::model::Relation;
@@ -247,7 +247,7 @@ pub struct Refresher {
     published: SharedPublished,
     metrics: SelfMetrics,
     indicators: Arc<Vec<u8>>,
-    logged_unmapped: Mutex<BTreeSet<(String, String, String)>>,
+    logged_once: Mutex<BTreeSet<(String, String, String)>>,
     backoff: Backoff,
     retry_delay: Duration,
     succeeded_once: bool,
@@ -275,7 +275,7 @@ impl Refresher {
             published: SharedPublished::default(),
             metrics,
             indicators: Arc::default(),
-            logged_unmapped: Mutex::default(),
+            logged_once: Mutex::default(),
         };
         refresher.publish(None, None);
         Ok(refresher)
@@ -378,6 +378,7 @@ impl Refresher {
             .map_err(|err| explain(&config.database, err))?;
         let indicators = indicators::compute(&data, windows.len(), config);
         self.record_unmapped(&indicators);
+        self.warn_unmatched_targets(&indicators);
         let bytes = snapshot::render(&indicators, &windows, config)?;
         for (relation, rows) in &data.rows_read {
             self.metrics
@@ -393,6 +394,41 @@ impl Refresher {
         Ok((bytes, rows.join(",")))
     }
 
+    /// Warns once about each target whose team or rep has no series in this refresh: a typo
+    /// in the config, or a rep who left; dashboards and alerts would never match it.
+    fn warn_unmatched_targets(&self, indicators: &Indicators) {
+        let teams: BTreeSet<&str> = (indicators.values.iter())
+            .filter_map(|value| match &value.key {
+                crate::indicators::ScopeKey::Team(team) => Some(team.as_str()),
+                _ => None,
+            })
+            .collect();
+        let mut logged = self
+            .logged_once
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        for target in &self.config.targets {
+            let matched = match target.scope {
+                Scope::Company => true,
+                Scope::Team => teams.contains(target.name.as_str()),
+                Scope::Rep => indicators.reps.contains_key(&target.name),
+            };
+            let key = (
+                "targets".to_owned(),
+                target.scope.name().to_owned(),
+                target.name.clone(),
+            );
+            if !matched && logged.insert(key) {
+                tracing::warn!(
+                    scope = target.scope.name(),
+                    name = %target.name,
+                    indicator = %target.indicator,
+                    "Target names a team or rep that has no series; check the name in the config"
+                );
+            }
+        }
+    }
+
     fn record_unmapped(&self, indicators: &Indicators) {
         self.metrics.unmapped.reset();
         for relation in mapped_relations(&self.config) {
@@ -404,7 +440,7 @@ impl Refresher {
             }
         }
         let mut logged = self
-            .logged_unmapped
+            .logged_once
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         for ((relation, column), unmapped) in &indicators.unmapped {

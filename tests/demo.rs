@@ -184,3 +184,41 @@ async fn month_revenue_matches_our_own_sql() {
         "exported {exported}"
     );
 }
+
+/// A target naming a team that has no series (a typo) is exported as configured but
+/// warned about once in the log, naming the scope and the name.
+#[test]
+fn target_for_an_unknown_team_is_warned_about() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database = common::demo_database(dir.path());
+    let config =
+        common::example_config_for(&database).replace("name = \"North\"", "name = \"Nort\"");
+    let config = common::write_config(dir.path(), "typo.toml", &config);
+    let output = run_exporter(
+        dir.path(),
+        &[
+            "--config",
+            &config,
+            "--once",
+            "--as-of",
+            "2026-12-03T16:00:00Z",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_no_panic(&stderr);
+    assert!(output.status.success(), "{stderr}");
+    let warnings: Vec<&str> = (stderr.lines())
+        .filter(|line| line.contains("Target names a team or rep that has no series"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{stderr}");
+    assert!(
+        warnings[0].contains("scope=\"team\"") && warnings[0].contains("name=Nort"),
+        "{stderr}"
+    );
+    let samples = parse_exposition(&String::from_utf8_lossy(&output.stdout));
+    let target = key(
+        "sales_team_revenue_target",
+        &[("period", "month"), ("team", "Nort")],
+    );
+    assert_eq!(samples.get(&target), Some(&150_000.0));
+}
