@@ -230,7 +230,7 @@ impl Refresher {
             failures,
             retry_in_ms = self.retry_delay.as_millis() as u64,
             error = %err,
-            "Refresh failed; serving the last good snapshot"
+            "Refresh failed; the last good snapshot, if any, stays published"
         );
         if failures == FAILURES_BEFORE_ERROR {
             tracing::error!(
