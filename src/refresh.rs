@@ -394,9 +394,4 @@ impl Refresher {
         }
         self.source.close().await;
     }
-
-    /// The configured refresh interval.
-    pub fn interval(&self) -> Duration {
-        self.config.refresh_interval
-    }
 }

@@ -4,7 +4,7 @@
 use rust_decimal::Decimal;
 
 use super::rows::{RowReader, SourceError};
-use super::sql::{Query, QueryBuilder};
+use super::sql::QueryBuilder;
 use crate::calendar::Window;
 use crate::model::{OpportunityMapping, Relation, Status};
 
@@ -195,10 +195,4 @@ pub fn decode(
         groups.push(group);
     }
     Ok(groups)
-}
-
-/// The query for `windows`, finished for the builder's dialect.
-pub fn build(mapping: &OpportunityMapping, windows: &[Window], mut builder: QueryBuilder) -> Query {
-    let sql = query(mapping, windows, &mut builder);
-    builder.finish(&sql)
 }
