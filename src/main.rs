@@ -51,6 +51,10 @@ struct Cli {
     #[arg(long)]
     report: bool,
 
+    /// Print the SQL a refresh sends (one statement per relation, values inlined) and exit.
+    #[arg(long, conflicts_with_all = ["once", "report"])]
+    print_sql: bool,
+
     /// Evaluate the windows at this instant (RFC 3339, e.g. 2017-12-15T12:00:00Z) instead of now.
     #[arg(long, value_name = "INSTANT")]
     as_of: Option<Timestamp>,
@@ -151,6 +155,20 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = Arc::new(config);
     let source = SalesSource::connect_lazy(&config.database)
         .context("cannot prepare the database connection")?;
+    if cli.print_sql {
+        let windows = config
+            .calendar
+            .windows(clock.now(), &config.periods, &config.rolling_days)
+            .context("cannot compute the windows")?;
+        let mut out = String::new();
+        for (relation, sql) in source.statements(&config.queried_model(), &windows) {
+            out.push_str(&format!("-- {relation}\n{sql};\n\n"));
+        }
+        std::io::stdout()
+            .write_all(out.as_bytes())
+            .context("cannot write to stdout")?;
+        return Ok(());
+    }
     if cli.report {
         let report = report::build(&config, &source, clock.now())
             .await

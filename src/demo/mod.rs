@@ -148,6 +148,7 @@ CREATE TABLE costs (id INTEGER PRIMARY KEY, incurred_at TEXT NOT NULL, category 
 CREATE INDEX opportunities_created_at ON opportunities (datetime(created_at));
 CREATE INDEX opportunities_closed_at ON opportunities (datetime(closed_at));
 CREATE INDEX opportunities_stage ON opportunities (stage);
+CREATE INDEX opportunities_first_win ON opportunities (customer, stage, datetime(closed_at));
 CREATE INDEX activities_occurred_at ON activities (datetime(occurred_at));
 CREATE INDEX activities_opportunity ON activities (opportunity_id);
 CREATE INDEX costs_incurred_at ON costs (datetime(incurred_at));

@@ -114,10 +114,11 @@ pub fn query(
         outer.push(d.text(&format!("SUM(is_call * o{i})")));
     }
     format!(
-        "SELECT {} FROM (SELECT {} FROM {from}{join} WHERE {filter}) x \
+        "SELECT {} FROM (SELECT {} FROM {from}{join} WHERE {filter}{}) x \
          GROUP BY rep, opp_rep, unmapped",
         outer.join(", "),
         inner.join(", "),
+        d.no_merge(),
     )
 }
 

@@ -58,9 +58,10 @@ pub fn query(mapping: &CostMapping, windows: &[Window], b: &mut QueryBuilder) ->
         outer.push(d.money_sum(&format!("CASE WHEN w{i} = 1 THEN amount END")));
     }
     format!(
-        "SELECT {} FROM (SELECT {} FROM {from} WHERE {filter}) x GROUP BY team, unmapped",
+        "SELECT {} FROM (SELECT {} FROM {from} WHERE {filter}{}) x GROUP BY team, unmapped",
         outer.join(", "),
         inner.join(", "),
+        d.no_merge(),
     )
 }
 

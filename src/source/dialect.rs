@@ -69,6 +69,32 @@ impl Dialect {
         }
     }
 
+    /// `value` as an SQL literal. Only for SQL shown to people: queries themselves bind it.
+    pub fn literal(self, value: &SqlParam) -> String {
+        match value {
+            SqlParam::Int(number) => number.to_string(),
+            SqlParam::Text(text) => {
+                let escaped = text.replace('\'', "''");
+                match self {
+                    // MySQL reads a backslash in a string as an escape by default.
+                    Dialect::MySql => format!("'{}'", escaped.replace('\\', "\\\\")),
+                    Dialect::Sqlite | Dialect::Postgres => format!("'{escaped}'"),
+                }
+            }
+        }
+    }
+
+    /// A clause that ends a subquery in FROM without changing its rows, so that the planner
+    /// evaluates each of its columns once per row instead of merging it into the outer
+    /// query and repeating a column's expression in every aggregate that reads it.
+    pub fn no_merge(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => " LIMIT -1 OFFSET 0",
+            Dialect::Postgres => " OFFSET 0",
+            Dialect::MySql => " LIMIT 18446744073709551615",
+        }
+    }
+
     /// An expression that renders `expr` as text, so that every result decodes alike. On
     /// MySQL a bare `CAST(x AS CHAR)` takes the connection's collation, which may be binary
     /// and then reaches sqlx as VARBINARY, so the character set is named.

@@ -81,62 +81,114 @@ impl SalesSource {
         })
     }
 
-    /// Runs the aggregate query of every mapped relation for `windows`.
+    /// Runs the aggregate query of every mapped relation for `windows`. The queries run
+    /// side by side, on as many connections as the pool allows.
     ///
     /// # Errors
     ///
-    /// The first relation whose query fails or returns values that do not decode.
+    /// The first relation, in the order reps, opportunities, activities, costs, whose query
+    /// failed or returned values that do not decode.
     pub async fn read(
         &self,
         model: &SalesModel,
         windows: &[Window],
     ) -> Result<SalesData, RelationError> {
-        let dialect = self.config.dialect;
-        let reader = RowReader::new(dialect);
+        let reader = RowReader::new(self.config.dialect);
         let count = windows.len();
-        let mut data = SalesData::default();
 
-        if let Some(mapping) = &model.reps {
+        let reps = async {
+            let Some(mapping) = &model.reps else {
+                return Ok(None);
+            };
             let rows = self
                 .relation_rows(Relation::Reps, |b| reps::query(mapping, b))
                 .await?;
-            data.rows_read.insert(Relation::Reps, rows.len() as u64);
-            data.reps = Some(reps::decode(&rows, &reader).map_err(in_relation(Relation::Reps))?);
-        }
-
-        let rows = self
-            .relation_rows(Relation::Opportunities, |b| {
-                opportunities::query(&model.opportunities, windows, b)
-            })
-            .await?;
-        data.rows_read
-            .insert(Relation::Opportunities, rows.len() as u64);
-        data.opportunities = opportunities::decode(&rows, count, &reader)
-            .map_err(in_relation(Relation::Opportunities))?;
-
-        if let Some(mapping) = &model.activities {
+            let decoded = reps::decode(&rows, &reader).map_err(in_relation(Relation::Reps))?;
+            Ok(Some((decoded, rows.len())))
+        };
+        let opportunities = async {
+            let rows = self
+                .relation_rows(Relation::Opportunities, |b| {
+                    opportunities::query(&model.opportunities, windows, b)
+                })
+                .await?;
+            let decoded = opportunities::decode(&rows, count, &reader)
+                .map_err(in_relation(Relation::Opportunities))?;
+            Ok((decoded, rows.len()))
+        };
+        let activities = async {
+            let Some(mapping) = &model.activities else {
+                return Ok(None);
+            };
             let rows = self
                 .relation_rows(Relation::Activities, |b| {
                     activities::query(mapping, &model.opportunities, windows, b)
                 })
                 .await?;
-            data.rows_read
-                .insert(Relation::Activities, rows.len() as u64);
-            data.activities = Some(
-                activities::decode(&rows, count, &reader)
-                    .map_err(in_relation(Relation::Activities))?,
-            );
-        }
-
-        if let Some(mapping) = &model.costs {
+            let decoded = activities::decode(&rows, count, &reader)
+                .map_err(in_relation(Relation::Activities))?;
+            Ok(Some((decoded, rows.len())))
+        };
+        let costs = async {
+            let Some(mapping) = &model.costs else {
+                return Ok(None);
+            };
             let rows = self
                 .relation_rows(Relation::Costs, |b| costs::query(mapping, windows, b))
                 .await?;
-            data.rows_read.insert(Relation::Costs, rows.len() as u64);
-            data.costs =
-                Some(costs::decode(&rows, count, &reader).map_err(in_relation(Relation::Costs))?);
-        }
+            let decoded =
+                costs::decode(&rows, count, &reader).map_err(in_relation(Relation::Costs))?;
+            Ok(Some((decoded, rows.len())))
+        };
+        // Every query is let finish (each has its own timeout) before an error is returned,
+        // so that a failed refresh leaves no statement running on the server.
+        let (reps, opportunities, activities, costs) =
+            tokio::join!(reps, opportunities, activities, costs);
+        let (reps, opportunities, activities, costs) = (reps?, opportunities?, activities?, costs?);
+
+        let mut rows_read = BTreeMap::from([(Relation::Opportunities, opportunities.1 as u64)]);
+        let reps = counted(Relation::Reps, reps, &mut rows_read);
+        let activities = counted(Relation::Activities, activities, &mut rows_read);
+        let costs = counted(Relation::Costs, costs, &mut rows_read);
+        let data = SalesData {
+            reps,
+            opportunities: opportunities.0,
+            activities,
+            costs,
+            rows_read,
+        };
         Ok(data)
+    }
+
+    /// The aggregate query of every mapped relation for `windows`, parameters written as
+    /// literals: what a refresh sends, for a DBA to read, EXPLAIN or time.
+    pub fn statements(&self, model: &SalesModel, windows: &[Window]) -> Vec<(Relation, String)> {
+        let literal = |build: &dyn Fn(&mut QueryBuilder) -> String| {
+            let mut builder = QueryBuilder::new(self.config.dialect, &self.config.time_zone);
+            let sql = build(&mut builder);
+            builder.finish_with_literals(&sql)
+        };
+        let mut statements = Vec::new();
+        if let Some(mapping) = &model.reps {
+            statements.push((Relation::Reps, literal(&|b| reps::query(mapping, b))));
+        }
+        statements.push((
+            Relation::Opportunities,
+            literal(&|b| opportunities::query(&model.opportunities, windows, b)),
+        ));
+        if let Some(mapping) = &model.activities {
+            statements.push((
+                Relation::Activities,
+                literal(&|b| activities::query(mapping, &model.opportunities, windows, b)),
+            ));
+        }
+        if let Some(mapping) = &model.costs {
+            statements.push((
+                Relation::Costs,
+                literal(&|b| costs::query(mapping, windows, b)),
+            ));
+        }
+        statements
     }
 
     /// The SQL and parameters a relation's query would run with, for logs and tests.
@@ -213,6 +265,18 @@ fn is_server_timeout(err: &sqlx::Error) -> bool {
     db.code().as_deref() == Some("57014")
 }
 
+/// The decoded rows of an optional relation, noting how many result rows it read.
+fn counted<T>(
+    relation: Relation,
+    part: Option<(T, usize)>,
+    rows_read: &mut BTreeMap<Relation, u64>,
+) -> Option<T> {
+    part.map(|(decoded, rows)| {
+        rows_read.insert(relation, rows as u64);
+        decoded
+    })
+}
+
 fn in_relation(relation: Relation) -> impl Fn(SourceError) -> RelationError {
     move |error| RelationError { relation, error }
 }
@@ -236,7 +300,10 @@ macro_rules! fetch_text_rows {
         match $pool.acquire().await {
             Err(err) => Fetched::NoConnection(err),
             Ok(mut connection) => {
-                let mut statement = sqlx::query(&$query.sql);
+                // Not kept as a prepared statement: it runs once a refresh, and a cached
+                // PostgreSQL statement may switch to a generic plan that ignores the window
+                // bounds and scans the whole history.
+                let mut statement = sqlx::query(&$query.sql).persistent(false);
                 for param in &$query.params {
                     statement = match param {
                         SqlParam::Text(text) => statement.bind(text.clone()),

@@ -63,10 +63,6 @@ pub fn query(mapping: &OpportunityMapping, windows: &[Window], b: &mut QueryBuil
             .map(|v| v.to_string())
             .collect::<Vec<_>>(),
     );
-    let closed_value = d.time_value(
-        &b.column(&mapping.closed_at.name),
-        mapping.closed_at.time_type,
-    );
     let customer = mapping.customer.as_ref().map(|c| b.column(c));
 
     let mut inner = vec![
@@ -85,11 +81,11 @@ pub fn query(mapping: &OpportunityMapping, windows: &[Window], b: &mut QueryBuil
                 mapping.closed_at.time_type,
             )
         ),
-        match &customer {
-            Some(_) => format!("CASE WHEN {status} IN {won} AND {closed_value} = fw.first_closed THEN 1 ELSE 0 END AS first_win"),
-            None => "0 AS first_win".to_owned(),
-        },
     ];
+    inner.push(match &mapping.customer {
+        Some(name) => first_win(mapping, name, &won, windows, b),
+        None => "0 AS first_win".to_owned(),
+    });
     for (i, window) in windows.iter().enumerate() {
         inner.push(format!(
             "{} AS c{i}",
@@ -101,14 +97,6 @@ pub fn query(mapping: &OpportunityMapping, windows: &[Window], b: &mut QueryBuil
         ));
     }
     let from = b.relation(&mapping.source, "m");
-    let first_wins = match &customer {
-        Some(customer) => format!(
-            " LEFT JOIN (SELECT {customer} AS first_customer, MIN({closed_value}) AS first_closed \
-             FROM {from} WHERE {status} IN {won} AND {customer} IS NOT NULL GROUP BY {customer}) fw \
-             ON fw.first_customer = {customer}"
-        ),
-        None => String::new(),
-    };
     let created_any = b.within_any("m", &mapping.created_at, windows);
     let closed_any = b.within_any("m", &mapping.closed_at, windows);
 
@@ -141,10 +129,42 @@ pub fn query(mapping: &OpportunityMapping, windows: &[Window], b: &mut QueryBuil
         )));
     }
     format!(
-        "SELECT {} FROM (SELECT {} FROM {from}{first_wins} WHERE {created_any} OR {closed_any} OR {open}) x \
+        "SELECT {} FROM (SELECT {} FROM {from} WHERE {created_any} OR {closed_any} OR {open}{}) x \
          GROUP BY rep, customer, unmapped",
         outer.join(", "),
         inner.join(", "),
+        d.no_merge(),
+    )
+}
+
+/// `1` for a win, closing inside the windows, of a customer with no earlier win; `0`
+/// otherwise. The earlier win is looked up per such row (one index probe with the index on
+/// customer, status and close time that docs/backends.md recommends) rather than by grouping
+/// every customer's whole history, so the cost follows the rows in the windows.
+fn first_win(
+    mapping: &OpportunityMapping,
+    customer: &str,
+    won: &str,
+    windows: &[Window],
+    b: &mut QueryBuilder,
+) -> String {
+    let d = b.dialect;
+    let closed = |b: &QueryBuilder, alias: &str| {
+        d.time_value(
+            &b.column_of(alias, &mapping.closed_at.name),
+            mapping.closed_at.time_type,
+        )
+    };
+    let (closed_here, closed_before) = (closed(b, "m"), closed(b, "p"));
+    let (status_here, status_before) =
+        (b.column(&mapping.status), b.column_of("p", &mapping.status));
+    let (customer_here, customer_before) = (b.column(customer), b.column_of("p", customer));
+    let closed_any = b.within_any("m", &mapping.closed_at, windows);
+    let history = b.relation(&mapping.source, "p");
+    format!(
+        "CASE WHEN {status_here} IN {won} AND {customer_here} IS NOT NULL AND {closed_any} \
+         AND NOT EXISTS (SELECT 1 FROM {history} WHERE {customer_before} = {customer_here} \
+         AND {status_before} IN {won} AND {closed_before} < {closed_here}) THEN 1 ELSE 0 END AS first_win"
     )
 }
 

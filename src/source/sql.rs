@@ -54,7 +54,12 @@ impl<'a> QueryBuilder<'a> {
 
     /// A quoted column of the mapped relation aliased `m`.
     pub fn column(&self, name: &str) -> String {
-        format!("m.{}", self.dialect.quote(name))
+        self.column_of("m", name)
+    }
+
+    /// A quoted column of the relation aliased `alias`.
+    pub fn column_of(&self, alias: &str, name: &str) -> String {
+        format!("{alias}.{}", self.dialect.quote(name))
     }
 
     /// The mapped relation as a FROM item aliased `alias`.
@@ -115,18 +120,35 @@ impl<'a> QueryBuilder<'a> {
 
     /// Replaces the markers in `sql` with placeholders, binding each use in order.
     pub fn finish(self, sql: &str) -> Query {
-        let mut text = String::with_capacity(sql.len());
         let mut params = Vec::new();
+        let text = self.replace_markers(sql, |dialect, value| {
+            params.push(value.clone());
+            dialect.placeholder(params.len())
+        });
+        Query { sql: text, params }
+    }
+
+    /// Replaces the markers in `sql` with the parameters written as SQL literals, for a
+    /// person to read, EXPLAIN or run in the database's own client.
+    pub fn finish_with_literals(self, sql: &str) -> String {
+        self.replace_markers(sql, |dialect, value| dialect.literal(value))
+    }
+
+    fn replace_markers(
+        &self,
+        sql: &str,
+        mut write: impl FnMut(Dialect, &SqlParam) -> String,
+    ) -> String {
+        let mut text = String::with_capacity(sql.len());
         let mut pieces = sql.split(MARKER);
         text.push_str(pieces.next().unwrap_or_default());
         while let (Some(index), Some(rest)) = (pieces.next(), pieces.next()) {
             let index: usize = index.parse().unwrap_or(usize::MAX);
             if let Some(value) = self.params.get(index) {
-                params.push(value.clone());
-                text.push_str(&self.dialect.placeholder(params.len()));
+                text.push_str(&write(self.dialect, value));
             }
             text.push_str(rest);
         }
-        Query { sql: text, params }
+        text
     }
 }
