@@ -222,3 +222,41 @@ fn target_for_an_unknown_team_is_warned_about() {
     );
     assert_eq!(samples.get(&target), Some(&150_000.0));
 }
+
+/// `--print-sql` prints what a refresh sends: run by a plain SQLite connection, each
+/// statement returns as many aggregate rows as the refresh at the same instant read.
+#[tokio::test]
+async fn printed_sql_reads_what_a_refresh_reads() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let samples = demo_samples(dir.path());
+    let database = dir.path().join("sales_exporter-demo.sqlite");
+    let config = common::write_config(
+        dir.path(),
+        "sales.toml",
+        &common::example_config_for(&database),
+    );
+    let output = run_exporter(
+        dir.path(),
+        &["--config", &config, "--print-sql", "--as-of", AS_OF],
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let printed = String::from_utf8(output.stdout).expect("UTF-8 SQL");
+
+    let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite:{}", database.display()))
+        .await
+        .expect("open the demo database");
+    let mut relations = Vec::new();
+    for block in printed.split("\n\n").filter(|b| !b.trim().is_empty()) {
+        let (comment, sql) = block.split_once('\n').expect("a comment line, then SQL");
+        let relation = comment.strip_prefix("-- ").expect("relation comment");
+        let rows = sqlx::query(sql.trim_end_matches(';'))
+            .fetch_all(&mut conn)
+            .await
+            .unwrap_or_else(|err| panic!("{relation}: {err}\n{sql}"));
+        let read = key("sales_exporter_rows_read", &[("relation", relation)]);
+        assert_eq!(rows.len() as f64, samples[&read], "{relation}");
+        relations.push(relation.to_owned());
+    }
+    assert_eq!(relations, ["reps", "opportunities", "activities", "costs"]);
+}

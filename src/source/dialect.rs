@@ -291,4 +291,15 @@ mod tests {
         let decoded = Dialect::Sqlite.decode_money("3000").unwrap();
         assert_eq!(decoded.to_string(), "0.3000");
     }
+
+    /// Literals shown to people keep a quote or a backslash in a value from ending the
+    /// string: quotes are doubled everywhere, backslashes too on MySQL.
+    #[test]
+    fn literals_keep_quotes_and_backslashes_inside_the_string() {
+        let value = SqlParam::Text(r"it's a\b".to_owned());
+        assert_eq!(Dialect::Sqlite.literal(&value), r"'it''s a\b'");
+        assert_eq!(Dialect::Postgres.literal(&value), r"'it''s a\b'");
+        assert_eq!(Dialect::MySql.literal(&value), r"'it''s a\\b'");
+        assert_eq!(Dialect::MySql.literal(&SqlParam::Int(-5)), "-5");
+    }
 }
