@@ -30,6 +30,9 @@ pub fn render(
 
     for value in &indicators.values {
         let scope = value.key.scope();
+        if !config.scopes.contains(&scope) {
+            continue;
+        }
         let family = match families.entry((value.measure, scope)) {
             std::collections::btree_map::Entry::Occupied(entry) => entry.into_mut(),
             std::collections::btree_map::Entry::Vacant(entry) => {
@@ -50,7 +53,9 @@ pub fn render(
     }
 
     render_targets(&registry, config, indicators)?;
-    render_rep_info(&registry, indicators)?;
+    if config.scopes.contains(&Scope::Rep) {
+        render_rep_info(&registry, indicators)?;
+    }
     render_elapsed(&registry, windows, config)?;
     encode(&registry)
 }

@@ -329,3 +329,17 @@ fn target_for_an_unexported_indicator_is_refused() {
         "{error}"
     );
 }
+
+/// `indicators.scopes` names only company, team and rep; a target at a scope it leaves out
+/// is refused with the target's key.
+#[test]
+fn scopes_are_checked() {
+    let scopes = r#"scopes = ["company", "team", "rep"]"#;
+    let error = refused(&example_with(scopes, r#"scopes = ["company", "region"]"#));
+    assert!(error.contains("indicators.scopes"), "{error}");
+    assert!(error.contains("\"region\""), "{error}");
+
+    let error = refused(&example_with(scopes, r#"scopes = ["company"]"#));
+    assert!(error.contains("targets[2].scope"), "{error}");
+    assert!(error.contains("leaves out"), "{error}");
+}

@@ -260,3 +260,33 @@ async fn printed_sql_reads_what_a_refresh_reads() {
     }
     assert_eq!(relations, ["reps", "opportunities", "activities", "costs"]);
 }
+
+/// Leaving `rep` out of `indicators.scopes` drops every rep series (and `sales_rep_info`)
+/// and changes no team or company value.
+#[test]
+fn scopes_bound_the_series() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let all = demo_samples(dir.path());
+    let database = dir.path().join("sales_exporter-demo.sqlite");
+    let config = common::example_config_for(&database).replace(
+        r#"scopes = ["company", "team", "rep"]"#,
+        r#"scopes = ["company", "team"]"#,
+    );
+    let config = common::write_config(dir.path(), "teams.toml", &config);
+    let output = common::run_once_at(dir.path(), &config, AS_OF);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let teams = parse_exposition(&String::from_utf8(output.stdout).expect("UTF-8"));
+
+    let is_rep = |name: &str| name.starts_with("sales_rep_");
+    assert!(all.keys().filter(|(name, _)| is_rep(name)).count() > 1000);
+    assert!(!teams.keys().any(|(name, _)| is_rep(name)));
+    let not_rep: Vec<_> = all
+        .iter()
+        .filter(|((name, _), _)| !is_rep(name) && !name.starts_with("sales_exporter_"))
+        .collect();
+    assert!(not_rep.len() > 500);
+    for (key, value) in not_rep {
+        assert_eq!(teams.get(key), Some(value), "{key:?}");
+    }
+}

@@ -104,6 +104,8 @@ impl Default for CalendarSection {
 pub struct IndicatorsSection {
     /// Absent means every indicator.
     pub export: Option<Vec<String>>,
+    /// Absent means every scope.
+    pub scopes: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]

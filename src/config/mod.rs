@@ -122,6 +122,8 @@ pub struct Config {
     pub rolling_days: Vec<u16>,
     /// Indicators to export.
     pub indicators: BTreeSet<Indicator>,
+    /// Scopes to export indicators at; leaving out `rep` bounds the series by the teams.
+    pub scopes: BTreeSet<Scope>,
     /// How the sales model maps onto the database.
     pub model: SalesModel,
     /// Targets exported beside the values.

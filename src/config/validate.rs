@@ -40,6 +40,7 @@ impl Validator<'_> {
         let periods = self.periods(&file.calendar.periods)?;
         let rolling_days = self.rolling_days(&file.calendar.rolling_days)?;
         let indicators = self.indicators(file.indicators.export.as_deref())?;
+        let scopes = self.scopes(file.indicators.scopes.as_deref())?;
         let default_time = default_time_type(database.dialect);
         let model = SalesModel {
             opportunities: self.opportunities(&file.opportunities, default_time)?,
@@ -63,6 +64,7 @@ impl Validator<'_> {
             periods,
             rolling_days,
             indicators,
+            scopes,
             model,
             targets: Vec::new(),
         };
@@ -188,6 +190,26 @@ impl Validator<'_> {
             .collect()
     }
 
+    fn scopes(&self, names: Option<&[String]>) -> Result<BTreeSet<Scope>, ConfigError> {
+        let Some(names) = names else {
+            return Ok(Scope::ALL.into_iter().collect());
+        };
+        names
+            .iter()
+            .map(|name| {
+                Scope::ALL
+                    .into_iter()
+                    .find(|scope| scope.name() == name)
+                    .ok_or_else(|| {
+                        self.invalid(
+                            "indicators.scopes",
+                            format!("names {name:?}; use company, team or rep"),
+                        )
+                    })
+            })
+            .collect()
+    }
+
     fn listen_address(&self, text: &str) -> Result<SocketAddr, ConfigError> {
         text.parse().map_err(|_| {
             self.invalid(
@@ -208,6 +230,15 @@ impl Validator<'_> {
         for (index, entry) in entries.iter().enumerate() {
             let key = format!("targets[{index}]");
             let target = self.target(&key, entry, &periods)?;
+            if !config.scopes.contains(&target.scope) {
+                return Err(self.invalid(
+                    format!("{key}.scope"),
+                    format!(
+                        "is {}, which `indicators.scopes` leaves out; export it or drop the target",
+                        target.scope.name()
+                    ),
+                ));
+            }
             if !config.indicators.contains(&target.indicator) {
                 return Err(self.invalid(
                     format!("{key}.indicator"),
