@@ -3,14 +3,14 @@ resident memory. Run inside the venv that setup.sh makes; measure.sh does that.
 
 A refresh is one run of every query in the configuration. query-exporter schedules each
 query as its own job, all on the same interval and started together; with the default
-connection pool of one connection they run one after another. A refresh's time is from
-the first query's start to the last query's metrics being updated, as recorded by
-timed_query_exporter.py. The first refresh (connecting, creating every series) is a
-warm-up and is not counted.
+connection pool of one connection they run one after another, with --pool-size N up to N
+at once. A refresh's time is from the first query's start to the last query's metrics
+being updated, as recorded by timed_query_exporter.py. The first refresh (connecting,
+creating every series) is a warm-up and is not counted.
 
 Without --interval, a calibration run times one refresh first and the interval is set to
-twice that plus a second (at least 2 s), so refreshes never overlap: query-exporter
-would otherwise queue them behind each other.
+three times that plus a second (at least 2 s), so refreshes do not overlap: query-exporter
+starts the next one on time whether the last one has finished or not.
 """
 
 import argparse
@@ -71,8 +71,18 @@ class Exporter:
         self.timings.write_text("")
         env = dict(os.environ, SALES_DSN=url, SALES_QUERY_INTERVAL=str(interval),
                    QE_TIMINGS=str(self.timings))
+        config = args.config
+        if args.pool_size != 1:
+            # query-exporter runs as many queries at once as its pool has connections.
+            config = workdir / f"pool-{args.pool_size}-{args.config.name}"
+            text = args.config.read_text()
+            dsn_line = "    dsn: !env SALES_DSN\n"
+            if dsn_line not in text:
+                fail(f"{args.config} has no line '{dsn_line.strip()}' to add a pool size to")
+            config.write_text(text.replace(
+                dsn_line, f"{dsn_line}    connection-pool:\n      size: {args.pool_size}\n"))
         command = [sys.executable, str(HERE / "timed_query_exporter.py"),
-                   "--config", str(args.config), "--host", "127.0.0.1",
+                   "--config", str(config), "--host", "127.0.0.1",
                    "--port", str(args.port), "--log-level", "warning"]
         with open(self.log, "w") as log:
             self.process = subprocess.Popen(
@@ -143,7 +153,8 @@ def refreshes(queries, calls, names):
     for i in range(0, len(queries) - len(names) + 1, len(names)):
         group = queries[i:i + len(names)]
         if sorted(r["query"] for r in group) != sorted(names):
-            fail("query runs of two refreshes overlap; use a longer --interval")
+            fail("the query runs of two refreshes overlap: a refresh took longer than "
+                 "the interval; set a longer one (INTERVAL=seconds)")
         first = min(r["start"] for r in group)
         last = max(r["end"] for r in group)
         in_db = sum(c["db_end"] - c["db_start"] for c in calls
@@ -179,9 +190,13 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="leave query-exporter running; prints pid=")
     parser.add_argument("--workdir", type=Path, help="for the log and timings (default: a temporary folder)")
     parser.add_argument("--timeout", type=float, default=1800, help="longest wait for one refresh, seconds")
+    parser.add_argument("--pool-size", type=int, default=1,
+                        help="database connections, so queries run at once (default 1, query-exporter's)")
     args = parser.parse_args()
     if args.runs < 1:
         fail("--runs must be at least 1")
+    if not 1 <= args.pool_size <= 100:
+        fail("--pool-size must be from 1 to 100")
     args.config = args.config or HERE / f"{args.backend}.yaml"
     url = sqlalchemy_url(args.backend, args.dsn)
     names = list(yaml.load(args.config.read_text(), _TagLoader)["queries"])
@@ -198,7 +213,7 @@ def main() -> None:
             [(first, _)] = calibration.wait_refreshes(1, names, args.timeout)
         finally:
             calibration.stop()
-        interval = max(2, math.ceil(2 * first + 1))
+        interval = max(2, math.ceil(3 * first + 1))
 
     exporter = Exporter(args, url, interval, workdir, detach=args.keep)
     try:
@@ -216,6 +231,7 @@ def main() -> None:
         "backend": args.backend,
         "queries": len(names),
         "interval_s": interval,
+        "pool_size": args.pool_size,
         "runs": len(walls),
         "refresh_median_s": f"{statistics.median(walls):.4f}",
         "refresh_min_s": f"{min(walls):.4f}",

@@ -15,16 +15,17 @@
 #            with `kill PID`
 #
 # Environment: INTERVAL (seconds between refreshes; default: calibrated from one refresh,
-# twice its time plus 1 s), BENCH_VENV (default target/bench-venv), QE_WORKDIR (folder
-# for the log and timings; default a temporary one). Runs setup.sh first (a no-op when
-# query-exporter is installed).
+# three times its time plus 1 s), POOL_SIZE (database connections, hence queries run at once;
+# default 1, query-exporter's default), BENCH_VENV (default target/bench-venv), QE_WORKDIR
+# (folder for the log and timings; default a temporary one). Runs setup.sh first (a no-op
+# when query-exporter is installed).
 #
 # Output keys: refresh_median_s, refresh_min_s, refresh_max_s (first query start to last
 # query's metrics updated), db_median_s (time inside database calls, fetch included),
 # reported_query_latency_s (query-exporter's own query_latency histogram, summed over
 # queries: execute only), samples and indicator_samples (lines of /metrics that are not
-# comments; those starting with sales_), exposition_bytes, rss_kb, interval_s, log,
-# pid and url with --keep.
+# comments; those starting with sales_), exposition_bytes, rss_kb, interval_s,
+# pool_size, log, pid and url with --keep.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cd "$here/../.."
@@ -57,4 +58,5 @@ venv=${BENCH_VENV:-target/bench-venv}
 args=(--backend "$backend" --dsn "$dsn" --port "$port" --runs "$runs" "${keep[@]}")
 [ -n "${INTERVAL:-}" ] && args+=(--interval "$INTERVAL")
 [ -n "${QE_WORKDIR:-}" ] && args+=(--workdir "$QE_WORKDIR")
+[ -n "${POOL_SIZE:-}" ] && args+=(--pool-size "$POOL_SIZE")
 exec "$venv/bin/python" "$here/measure.py" "${args[@]}"
