@@ -30,7 +30,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cd "$here/../.."
 
-usage() { sed -n '6,7p' "$0" | sed 's/^# *//' >&2; exit 2; }
+usage() { sed -n '7p' "$0" | sed 's/^# */usage: /' >&2; exit 2; }
 keep=()
 positional=()
 for arg in "$@"; do
