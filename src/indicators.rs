@@ -2,7 +2,7 @@
 //! and window: sums are added up per scope, distinct customers are counted per scope, and a
 //! ratio whose denominator is zero has no value at all.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use rust_decimal::Decimal;
 
@@ -84,8 +84,8 @@ struct WindowTotals {
     revenue: Decimal,
     cycle_seconds: f64,
     cycle_count: u64,
-    won_customers: BTreeSet<String>,
-    new_customers: BTreeSet<String>,
+    won_customers: u64,
+    new_customers: u64,
     reps_seen: BTreeSet<String>,
     calls: u64,
     calls_on_closed: u64,
@@ -161,6 +161,7 @@ pub fn compute(data: &SalesData, window_count: usize, config: &Config) -> Indica
     let mut acc = Accumulator::new(window_count, data.reps.as_deref());
     let mut unmapped = BTreeMap::new();
     add_opportunities(&mut acc, data, &mut unmapped);
+    add_customer_wins(&mut acc, data);
     add_activities(&mut acc, data, &mut unmapped);
     add_costs(&mut acc, data, &mut unmapped);
 
@@ -211,14 +212,35 @@ fn add_opportunities(
                 if let (Some(rep), true) = (&group.rep, sums.created + sums.won + sums.lost > 0) {
                     window.reps_seen.insert(rep.clone());
                 }
-                if let Some(customer) = &group.customer {
-                    if sums.won > 0 {
-                        window.won_customers.insert(customer.clone());
-                    }
-                    if sums.first_win {
-                        window.new_customers.insert(customer.clone());
-                    }
-                }
+            }
+        }
+    }
+}
+
+/// Counts, per scope and window, the distinct customers won and those won for the first
+/// time: a customer two reps of one team both won counts once for the team.
+fn add_customer_wins(acc: &mut Accumulator, data: &SalesData) {
+    let Some(wins) = &data.customer_wins else {
+        return;
+    };
+    let mut per_scope: HashMap<ScopeKey, HashMap<&str, (u64, u64)>> = HashMap::new();
+    for win in wins {
+        for key in acc.scopes_of(win.rep.as_deref()) {
+            let bits = per_scope
+                .entry(key)
+                .or_default()
+                .entry(win.customer.as_str())
+                .or_default();
+            bits.0 |= win.won;
+            bits.1 |= win.first_won;
+        }
+    }
+    for (key, customers) in per_scope {
+        let windows = &mut acc.entry(key).windows;
+        for (won, first_won) in customers.into_values() {
+            for (index, window) in windows.iter_mut().enumerate().take(u64::BITS as usize) {
+                window.won_customers += (won >> index) & 1;
+                window.new_customers += (first_won >> index) & 1;
             }
         }
     }
@@ -299,7 +321,7 @@ fn emit_scope(
     for (index, w) in totals.windows.iter().enumerate() {
         let revenue = to_f64(w.revenue);
         let closed = w.won + w.lost;
-        let new_customers = w.new_customers.len() as u64;
+        let new_customers = w.new_customers;
         let rep_count = match reps_mapped {
             true => totals.active_reps,
             false => w.reps_seen.len() as u64,
@@ -316,10 +338,7 @@ fn emit_scope(
                 Indicator::CallsPerOpportunity,
                 ratio(w.calls_on_closed as f64, closed),
             ),
-            (
-                Indicator::AverageBasket,
-                ratio(revenue, w.won_customers.len() as u64),
-            ),
+            (Indicator::AverageBasket, ratio(revenue, w.won_customers)),
             (Indicator::NewCustomers, Some(new_customers as f64)),
             (
                 Indicator::AcquisitionCost,

@@ -14,6 +14,7 @@ use super::{Config, ConfigError, DatabaseConfig, Target};
 use crate::calendar::{BusinessCalendar, CalendarPeriod};
 use crate::catalogue::{Indicator, Scope};
 use crate::model::{SalesModel, TimeType};
+use crate::source::opportunities::MAX_WINDOWS;
 use crate::source::Dialect;
 
 /// Validates one configuration file; `path` names it in every error.
@@ -39,6 +40,16 @@ impl Validator<'_> {
         let calendar = self.calendar(&file.calendar)?;
         let periods = self.periods(&file.calendar.periods)?;
         let rolling_days = self.rolling_days(&file.calendar.rolling_days)?;
+        let windows = 2 * (periods.len() + rolling_days.len());
+        if windows > MAX_WINDOWS {
+            return Err(self.invalid(
+                "calendar.rolling_days",
+                format!(
+                    "makes {windows} windows with calendar.periods (each period is a current and \
+                     a previous window); at most {MAX_WINDOWS} are exported"
+                ),
+            ));
+        }
         let indicators = self.indicators(file.indicators.export.as_deref())?;
         let scopes = self.scopes(file.indicators.scopes.as_deref())?;
         let default_time = default_time_type(database.dialect);

@@ -52,56 +52,61 @@ pub fn query(
         .flat_map(|s| opportunities.statuses.values_of(*s).iter().cloned())
         .collect();
     let closing = b.text_list(&closing);
-    let opp_status = format!("o.{}", d.quote(&opportunities.status));
+    let opp_status = b.column_of("o", &opportunities.status);
+    let occurred_any = b.within_any("a", &mapping.occurred_at, windows);
+    let from = b.relation(&mapping.source, "a");
 
-    let mut inner = vec![
-        format!("{} AS rep", d.text(&format!("a.{}", d.quote(&mapping.rep)))),
+    // Each activity once, with its time values; the opportunity's close time only when it
+    // closed (won or lost).
+    let mut columns = vec![
+        format!("{} AS rep", d.text(&b.column_of("a", &mapping.rep))),
         format!("CASE WHEN {kind} IN {calls} THEN 1 ELSE 0 END AS is_call"),
         format!(
             "CASE WHEN {kind} IN {mapped} THEN NULL ELSE COALESCE({}, '(null)') END AS unmapped",
             d.text(&kind)
         ),
+        format!("{} AS occurred_t", b.time_value("a", &mapping.occurred_at)),
     ];
-    let join = match &mapping.opportunity {
+    let rows = match &mapping.opportunity {
         Some(column) => {
-            inner.push(format!(
+            columns.push(format!(
                 "{} AS opp_rep",
-                d.text(&format!("o.{}", d.quote(&opportunities.rep)))
+                d.text(&b.column_of("o", &opportunities.rep))
             ));
+            columns.push(format!(
+                "CASE WHEN {opp_status} IN {closing} THEN 1 ELSE 0 END AS closing"
+            ));
+            columns.push(format!(
+                "{} AS closed_t",
+                b.time_value("o", &opportunities.closed_at)
+            ));
+            let columns = columns.join(", ");
+            let opportunities_source = b.relation(&opportunities.source, "o");
+            let on = format!(
+                "{} = {}",
+                d.join_key(&b.column_of("o", &opportunities.id)),
+                d.join_key(&b.column_of("a", column))
+            );
+            let closed_any = b.within_any("o", &opportunities.closed_at, windows);
+            // Activities inside the windows, then the other activities of opportunities
+            // closed inside them: each half is found through its own index, so old
+            // history is never scanned.
             format!(
-                " LEFT JOIN {} ON {} = {}",
-                b.relation(&opportunities.source, "o"),
-                d.join_key(&format!("o.{}", d.quote(&opportunities.id))),
-                d.join_key(&format!("a.{}", d.quote(column)))
+                "SELECT {columns} FROM {from} LEFT JOIN {opportunities_source} ON {on} \
+                 WHERE {occurred_any} \
+                 UNION ALL SELECT {columns} FROM {opportunities_source} JOIN {from} ON {on} \
+                 WHERE {closed_any} AND CASE WHEN {occurred_any} THEN 1 ELSE 0 END = 0"
             )
         }
         None => {
-            inner.push("NULL AS opp_rep".to_owned());
-            String::new()
+            columns
+                .extend(["NULL AS opp_rep", "0 AS closing", "NULL AS closed_t"].map(String::from));
+            format!(
+                "SELECT {} FROM {from} WHERE {occurred_any}",
+                columns.join(", ")
+            )
         }
     };
-    for (i, window) in windows.iter().enumerate() {
-        inner.push(format!(
-            "{} AS a{i}",
-            b.within("a", &mapping.occurred_at, window.start, window.end)
-        ));
-        let closed = match &mapping.opportunity {
-            Some(_) => {
-                let within = b.between("o", &opportunities.closed_at, window.start, window.end);
-                format!("CASE WHEN {opp_status} IN {closing} AND {within} THEN 1 ELSE 0 END")
-            }
-            None => "0".to_owned(),
-        };
-        inner.push(format!("{closed} AS o{i}"));
-    }
-    let from = b.relation(&mapping.source, "a");
-    let mut filter = b.within_any("a", &mapping.occurred_at, windows);
-    if mapping.opportunity.is_some() {
-        filter = format!(
-            "{filter} OR {}",
-            b.within_any("o", &opportunities.closed_at, windows)
-        );
-    }
 
     let mut outer = vec![
         "rep".to_owned(),
@@ -109,15 +114,25 @@ pub fn query(
         "unmapped".to_owned(),
         d.text("COUNT(*)"),
     ];
-    for i in 0..windows.len() {
-        outer.push(d.text(&format!("SUM(is_call * a{i})")));
-        outer.push(d.text(&format!("SUM(is_call * o{i})")));
+    for window in windows {
+        let occurred =
+            b.value_between("occurred_t", &mapping.occurred_at, window.start, window.end);
+        outer.push(d.text(&format!(
+            "SUM(CASE WHEN is_call = 1 AND {occurred} THEN 1 ELSE 0 END)"
+        )));
+        let closed = b.value_between(
+            "closed_t",
+            &opportunities.closed_at,
+            window.start,
+            window.end,
+        );
+        outer.push(d.text(&format!(
+            "SUM(CASE WHEN is_call = 1 AND closing = 1 AND {closed} THEN 1 ELSE 0 END)"
+        )));
     }
     format!(
-        "SELECT {} FROM (SELECT {} FROM {from}{join} WHERE {filter}{}) x \
-         GROUP BY rep, opp_rep, unmapped",
+        "SELECT {} FROM ({rows}{}) x GROUP BY rep, opp_rep, unmapped",
         outer.join(", "),
-        inner.join(", "),
         d.no_merge(),
     )
 }

@@ -23,7 +23,7 @@ use crate::config::DatabaseConfig;
 use crate::model::{Relation, SalesModel};
 use activities::ActivityGroup;
 use costs::CostGroup;
-use opportunities::OpportunityGroup;
+use opportunities::{CustomerWins, OpportunityGroup};
 use reps::Rep;
 use rows::RowReader;
 use session::{Pool, CLIENT_TIMEOUT_GRACE};
@@ -34,13 +34,15 @@ use sql::{Query, QueryBuilder};
 pub struct SalesData {
     /// The reps relation, when mapped.
     pub reps: Option<Vec<Rep>>,
-    /// Opportunity sums per (rep, customer).
+    /// Opportunity sums per rep.
     pub opportunities: Vec<OpportunityGroup>,
+    /// The windows each rep won each customer in, when customers are mapped.
+    pub customer_wins: Option<Vec<CustomerWins>>,
     /// Call sums per (rep, opportunity rep), when activities are mapped.
     pub activities: Option<Vec<ActivityGroup>>,
     /// Cost sums per team, when costs are mapped.
     pub costs: Option<Vec<CostGroup>>,
-    /// Result rows read per relation.
+    /// Result rows read per relation (both opportunity queries count as opportunities).
     pub rows_read: BTreeMap<Relation, u64>,
 }
 
@@ -116,6 +118,19 @@ impl SalesSource {
                 .map_err(in_relation(Relation::Opportunities))?;
             Ok((decoded, rows.len()))
         };
+        let customer_wins = async {
+            let Some(customer) = &model.opportunities.customer else {
+                return Ok(None);
+            };
+            let rows = self
+                .relation_rows(Relation::Opportunities, |b| {
+                    opportunities::wins_query(&model.opportunities, customer, windows, b)
+                })
+                .await?;
+            let decoded = opportunities::decode_wins(&rows, &reader)
+                .map_err(in_relation(Relation::Opportunities))?;
+            Ok(Some((decoded, rows.len())))
+        };
         let activities = async {
             let Some(mapping) = &model.activities else {
                 return Ok(None);
@@ -142,17 +157,23 @@ impl SalesSource {
         };
         // Every query is let finish (each has its own timeout) before an error is returned,
         // so that a failed refresh leaves no statement running on the server.
-        let (reps, opportunities, activities, costs) =
-            tokio::join!(reps, opportunities, activities, costs);
-        let (reps, opportunities, activities, costs) = (reps?, opportunities?, activities?, costs?);
+        let (reps, opportunities, customer_wins, activities, costs) =
+            tokio::join!(reps, opportunities, customer_wins, activities, costs);
+        let (reps, opportunities, customer_wins, activities, costs) =
+            (reps?, opportunities?, customer_wins?, activities?, costs?);
 
         let mut rows_read = BTreeMap::from([(Relation::Opportunities, opportunities.1 as u64)]);
+        let customer_wins = customer_wins.map(|(decoded, rows)| {
+            *rows_read.entry(Relation::Opportunities).or_default() += rows as u64;
+            decoded
+        });
         let reps = counted(Relation::Reps, reps, &mut rows_read);
         let activities = counted(Relation::Activities, activities, &mut rows_read);
         let costs = counted(Relation::Costs, costs, &mut rows_read);
         let data = SalesData {
             reps,
             opportunities: opportunities.0,
+            customer_wins,
             activities,
             costs,
             rows_read,
@@ -162,7 +183,11 @@ impl SalesSource {
 
     /// The aggregate query of every mapped relation for `windows`, parameters written as
     /// literals: what a refresh sends, for a DBA to read, EXPLAIN or time.
-    pub fn statements(&self, model: &SalesModel, windows: &[Window]) -> Vec<(Relation, String)> {
+    pub fn statements(
+        &self,
+        model: &SalesModel,
+        windows: &[Window],
+    ) -> Vec<(&'static str, String)> {
         let literal = |build: &dyn Fn(&mut QueryBuilder) -> String| {
             let mut builder = QueryBuilder::new(self.config.dialect, &self.config.time_zone);
             let sql = build(&mut builder);
@@ -170,21 +195,27 @@ impl SalesSource {
         };
         let mut statements = Vec::new();
         if let Some(mapping) = &model.reps {
-            statements.push((Relation::Reps, literal(&|b| reps::query(mapping, b))));
+            statements.push((Relation::Reps.name(), literal(&|b| reps::query(mapping, b))));
         }
         statements.push((
-            Relation::Opportunities,
+            Relation::Opportunities.name(),
             literal(&|b| opportunities::query(&model.opportunities, windows, b)),
         ));
+        if let Some(customer) = &model.opportunities.customer {
+            statements.push((
+                "opportunities (customers' wins)",
+                literal(&|b| opportunities::wins_query(&model.opportunities, customer, windows, b)),
+            ));
+        }
         if let Some(mapping) = &model.activities {
             statements.push((
-                Relation::Activities,
+                Relation::Activities.name(),
                 literal(&|b| activities::query(mapping, &model.opportunities, windows, b)),
             ));
         }
         if let Some(mapping) = &model.costs {
             statements.push((
-                Relation::Costs,
+                Relation::Costs.name(),
                 literal(&|b| costs::query(mapping, windows, b)),
             ));
         }

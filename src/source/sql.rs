@@ -85,6 +85,19 @@ impl<'a> QueryBuilder<'a> {
         format!("CASE WHEN {condition} THEN 1 ELSE 0 END")
     }
 
+    /// `1` when `value`, an expression [`QueryBuilder::time_value`] gave for `column`, is
+    /// inside `[start, end)`, else `0`.
+    pub fn value_within(
+        &mut self,
+        value: &str,
+        column: &TimeColumn,
+        start: Timestamp,
+        end: Timestamp,
+    ) -> String {
+        let condition = self.value_between(value, column, start, end);
+        format!("CASE WHEN {condition} THEN 1 ELSE 0 END")
+    }
+
     /// The condition that `column` is inside `[start, end)`.
     pub fn between(
         &mut self,
@@ -93,8 +106,27 @@ impl<'a> QueryBuilder<'a> {
         start: Timestamp,
         end: Timestamp,
     ) -> String {
-        let quoted = format!("{alias}.{}", self.dialect.quote(&column.name));
-        let value = self.dialect.time_value(&quoted, column.time_type);
+        let value = self.time_value(alias, column);
+        self.value_between(&value, column, start, end)
+    }
+
+    /// The expression `column` (of the relation aliased `alias`) is compared through; a
+    /// query that compares it with many windows selects it once and compares the result
+    /// with [`QueryBuilder::value_between`].
+    pub fn time_value(&self, alias: &str, column: &TimeColumn) -> String {
+        let quoted = self.column_of(alias, &column.name);
+        self.dialect.time_value(&quoted, column.time_type)
+    }
+
+    /// The condition that `value`, an expression [`QueryBuilder::time_value`] gave for
+    /// `column`, is inside `[start, end)`.
+    pub fn value_between(
+        &mut self,
+        value: &str,
+        column: &TimeColumn,
+        start: Timestamp,
+        end: Timestamp,
+    ) -> String {
         let lower = self.bound(start, column);
         let upper = self.bound(end, column);
         format!("({value} >= {lower} AND {value} < {upper})")
