@@ -78,7 +78,7 @@ pub fn query(mapping: &OpportunityMapping, windows: &[Window], b: &mut QueryBuil
     );
 
     // Each row once: its class, values and times read through the dialect's time value.
-    let rows = vec![
+    let rows = [
         format!("{} AS rep", d.text(&b.column(&mapping.rep))),
         format!("CASE WHEN {status} IN {won} THEN 1 WHEN {status} IN {lost} THEN 2 WHEN {open} THEN 0 END AS cls"),
         format!("CASE WHEN {status} IN {mapped} THEN NULL ELSE COALESCE({}, '(null)') END AS unmapped", d.text(&status)),
