@@ -259,6 +259,12 @@ impl Refresher {
                 .with_label_values(&[relation.name()])
                 .set(*rows as f64);
         }
+        for (relation, seconds) in &data.query_seconds {
+            self.metrics
+                .query_duration
+                .with_label_values(&[relation.name()])
+                .set(*seconds);
+        }
         let rows: Vec<String> = data
             .rows_read
             .iter()

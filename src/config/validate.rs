@@ -107,8 +107,8 @@ impl Validator<'_> {
         if dialect != Dialect::Sqlite && section.max_connections < 2 {
             return Err(self.invalid(
                 "database.max_connections",
-                "must be at least 2 for a database server: a refresh holds one connection \
-                 and the other stays free while one whose query timed out is checked",
+                "must be at least 2 for a database server: a refresh runs its queries side by \
+                 side, and a connection whose query timed out must not stall the others",
             ));
         }
         let password = self.database_password(section, &url, dialect)?;

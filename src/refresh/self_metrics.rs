@@ -19,6 +19,7 @@ pub(super) struct SelfMetrics {
     pub(super) refreshes: IntCounterVec,
     pub(super) errors: IntCounterVec,
     pub(super) rows_read: GaugeVec,
+    pub(super) query_duration: GaugeVec,
     pub(super) unmapped: GaugeVec,
 }
 
@@ -62,6 +63,13 @@ impl SelfMetrics {
                 Opts::new(name("refresh_errors_total"), "Failed refresh queries, by relation"),
                 &["relation"],
             )?,
+            query_duration: GaugeVec::new(
+                Opts::new(
+                    name("query_duration_seconds"),
+                    "Time the last successful refresh spent in each relation's queries, from sending them to the last row",
+                ),
+                &["relation"],
+            )?,
             rows_read: GaugeVec::new(
                 Opts::new(name("rows_read"), "Aggregate rows read per relation by the last successful refresh"),
                 &["relation"],
@@ -75,7 +83,7 @@ impl SelfMetrics {
             )?,
             registry,
         };
-        let collectors: [Box<dyn prometheus::core::Collector>; 11] = [
+        let collectors: [Box<dyn prometheus::core::Collector>; 12] = [
             Box::new(build_info),
             Box::new(metrics.interval.clone()),
             Box::new(metrics.reload_success.clone()),
@@ -86,6 +94,7 @@ impl SelfMetrics {
             Box::new(metrics.refreshes.clone()),
             Box::new(metrics.errors.clone()),
             Box::new(metrics.rows_read.clone()),
+            Box::new(metrics.query_duration.clone()),
             Box::new(metrics.unmapped.clone()),
         ];
         for collector in collectors {

@@ -90,10 +90,11 @@ pub fn query(
             let closed_any = b.within_any("o", &opportunities.closed_at, windows);
             // Activities inside the windows, then the other activities of opportunities
             // closed inside them: each half is found through its own index, so old
-            // history is never scanned.
+            // history is never scanned. Only opportunities closed inside the windows are
+            // joined: for the others the opportunity's rep and status change no count.
             format!(
                 "SELECT {columns} FROM {from} LEFT JOIN {opportunities_source} ON {on} \
-                 WHERE {occurred_any} \
+                 AND {closed_any} WHERE {occurred_any} \
                  UNION ALL SELECT {columns} FROM {opportunities_source} JOIN {from} ON {on} \
                  WHERE {closed_any} AND CASE WHEN {occurred_any} THEN 1 ELSE 0 END = 0"
             )

@@ -11,8 +11,10 @@ mod session;
 pub mod sql;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use sqlx::Row;
+use tokio::sync::Semaphore;
 
 pub use dialect::{Dialect, SqlParam};
 pub use rows::SourceError;
@@ -44,7 +46,12 @@ pub struct SalesData {
     pub costs: Option<Vec<CostGroup>>,
     /// Result rows read per relation (both opportunity queries count as opportunities).
     pub rows_read: BTreeMap<Relation, u64>,
+    /// Seconds spent in each relation's queries, from sending them to the last row.
+    pub query_seconds: BTreeMap<Relation, f64>,
 }
+
+/// Seconds each relation's queries took, added up as they finish side by side.
+type QueryTimings = std::sync::Mutex<BTreeMap<Relation, f64>>;
 
 /// A failed refresh query and the relation it was for.
 #[derive(Debug, thiserror::Error)]
@@ -60,6 +67,9 @@ pub struct RelationError {
 #[derive(Debug, Clone)]
 pub struct SalesSource {
     pool: Pool,
+    /// One permit per pooled connection: a refresh's queries wait here for their turn, so
+    /// that only a database that does not answer makes taking a connection time out.
+    turns: Arc<Semaphore>,
     config: DatabaseConfig,
 }
 
@@ -79,6 +89,7 @@ impl SalesSource {
         })?;
         Ok(SalesSource {
             pool,
+            turns: Arc::new(Semaphore::new(config.max_connections as usize)),
             config: config.clone(),
         })
     }
@@ -97,20 +108,21 @@ impl SalesSource {
     ) -> Result<SalesData, RelationError> {
         let reader = RowReader::new(self.config.dialect);
         let count = windows.len();
+        let timings = QueryTimings::default();
 
         let reps = async {
             let Some(mapping) = &model.reps else {
                 return Ok(None);
             };
             let rows = self
-                .relation_rows(Relation::Reps, |b| reps::query(mapping, b))
+                .relation_rows(&timings, Relation::Reps, |b| reps::query(mapping, b))
                 .await?;
             let decoded = reps::decode(&rows, &reader).map_err(in_relation(Relation::Reps))?;
             Ok(Some((decoded, rows.len())))
         };
         let opportunities = async {
             let rows = self
-                .relation_rows(Relation::Opportunities, |b| {
+                .relation_rows(&timings, Relation::Opportunities, |b| {
                     opportunities::query(&model.opportunities, windows, b)
                 })
                 .await?;
@@ -123,7 +135,7 @@ impl SalesSource {
                 return Ok(None);
             };
             let rows = self
-                .relation_rows(Relation::Opportunities, |b| {
+                .relation_rows(&timings, Relation::Opportunities, |b| {
                     opportunities::wins_query(&model.opportunities, customer, windows, b)
                 })
                 .await?;
@@ -136,7 +148,7 @@ impl SalesSource {
                 return Ok(None);
             };
             let rows = self
-                .relation_rows(Relation::Activities, |b| {
+                .relation_rows(&timings, Relation::Activities, |b| {
                     activities::query(mapping, &model.opportunities, windows, b)
                 })
                 .await?;
@@ -149,7 +161,9 @@ impl SalesSource {
                 return Ok(None);
             };
             let rows = self
-                .relation_rows(Relation::Costs, |b| costs::query(mapping, windows, b))
+                .relation_rows(&timings, Relation::Costs, |b| {
+                    costs::query(mapping, windows, b)
+                })
                 .await?;
             let decoded =
                 costs::decode(&rows, count, &reader).map_err(in_relation(Relation::Costs))?;
@@ -177,6 +191,7 @@ impl SalesSource {
             activities,
             costs,
             rows_read,
+            query_seconds: timings.into_inner().unwrap_or_default(),
         };
         Ok(data)
     }
@@ -231,6 +246,7 @@ impl SalesSource {
 
     async fn relation_rows(
         &self,
+        timings: &QueryTimings,
         relation: Relation,
         build: impl FnOnce(&mut QueryBuilder) -> String,
     ) -> Result<Vec<Vec<Option<String>>>, RelationError> {
@@ -250,11 +266,17 @@ impl SalesSource {
                 seconds: timeout.as_secs(),
             },
         };
+        // The semaphore is never closed, so this always yields a permit.
+        let _turn = self.turns.acquire().await.ok();
+        let started = std::time::Instant::now();
         let fetched = match &self.pool {
             Pool::Sqlite(pool) => fetch_text_rows!(pool, query, client_timeout),
             Pool::Postgres(pool) => fetch_text_rows!(pool, query, client_timeout),
             Pool::MySql(pool) => fetch_text_rows!(pool, query, client_timeout),
         };
+        if let Ok(mut timings) = timings.lock() {
+            *timings.entry(relation).or_default() += started.elapsed().as_secs_f64();
+        }
         match fetched {
             Fetched::Rows(rows) => Ok(rows),
             Fetched::NoConnection(cause) => Err(RelationError {

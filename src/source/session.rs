@@ -63,6 +63,7 @@ pub fn pool(config: &DatabaseConfig) -> Result<Pool, sqlx::Error> {
                 SqlitePoolOptions::new()
                     .max_connections(config.max_connections)
                     .acquire_timeout(acquire_timeout)
+                    .acquire_slow_level(log::LevelFilter::Debug)
                     .connect_lazy_with(options),
             )
         }
@@ -75,6 +76,7 @@ pub fn pool(config: &DatabaseConfig) -> Result<Pool, sqlx::Error> {
                 PgPoolOptions::new()
                     .max_connections(config.max_connections)
                     .acquire_timeout(acquire_timeout)
+                    .acquire_slow_level(log::LevelFilter::Debug)
                     .after_connect(move |conn, _| Box::pin(prepare_postgres(conn, timeout)))
                     .connect_lazy_with(options),
             )
@@ -89,6 +91,7 @@ pub fn pool(config: &DatabaseConfig) -> Result<Pool, sqlx::Error> {
                 MySqlPoolOptions::new()
                     .max_connections(config.max_connections)
                     .acquire_timeout(acquire_timeout)
+                    .acquire_slow_level(log::LevelFilter::Debug)
                     .after_connect(move |conn, _| Box::pin(prepare_mysql(conn, timeout)))
                     .connect_lazy_with(options),
             )

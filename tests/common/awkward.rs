@@ -14,8 +14,9 @@ use super::{close, parse_exposition, run_once_at, write_config, SeriesKey};
 use sales_exporter::config::Config;
 
 /// Self-metrics that differ from run to run whatever the backend.
-const VOLATILE: [&str; 3] = [
+const VOLATILE: [&str; 4] = [
     "sales_exporter_refresh_duration_seconds",
+    "sales_exporter_query_duration_seconds",
     "sales_exporter_last_refresh_success_timestamp_seconds",
     "sales_exporter_config_last_reload_success_timestamp_seconds",
 ];
