@@ -13,12 +13,15 @@ CREATE INDEX opportunities_created_at ON opportunities (created_at);
 CREATE INDEX opportunities_closed_at ON opportunities (closed_at);
 -- Opportunities query: the open ones (stage IN the open values), whatever their dates.
 CREATE INDEX opportunities_stage ON opportunities (stage);
--- Opportunities query, first-wins subquery: each customer's earliest won close.
+-- Customers' wins query: one probe per win in the windows for an earlier win of the customer.
 CREATE INDEX opportunities_customer_first_win ON opportunities (customer, stage, closed_at);
+-- Activities query: the exporter compares opportunity ids as text on PostgreSQL (an id may be
+-- an integer on one side and text on the other), so the join goes through these two.
+CREATE INDEX opportunities_id_text ON opportunities ((CAST(id AS TEXT)));
 -- Activities query: activities that occurred in one of the windows.
 CREATE INDEX activities_occurred_at ON activities (occurred_at);
 -- Activities query: the activities of opportunities closed in a window (calls per opportunity).
-CREATE INDEX activities_opportunity ON activities (opportunity_id);
+CREATE INDEX activities_opportunity_text ON activities ((CAST(opportunity_id AS TEXT)));
 -- Costs query: costs incurred in one of the windows.
 CREATE INDEX costs_incurred_at ON costs (incurred_at);
 ANALYZE;

@@ -359,7 +359,7 @@ macro_rules! fetch_text_rows {
                 let mut statement = sqlx::query(&$query.sql).persistent(false);
                 for param in &$query.params {
                     statement = match param {
-                        SqlParam::Text(text) => statement.bind(text.clone()),
+                        SqlParam::Text(text) | SqlParam::Time(text) => statement.bind(text.clone()),
                         SqlParam::Int(value) => statement.bind(*value),
                     };
                 }

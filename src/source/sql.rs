@@ -150,12 +150,16 @@ impl<'a> QueryBuilder<'a> {
         wrap(&marker)
     }
 
-    /// Replaces the markers in `sql` with placeholders, binding each use in order.
+    /// Replaces the markers in `sql` with placeholders, binding each use in order; window
+    /// bounds are written in as literals (see [`SqlParam::Time`]).
     pub fn finish(self, sql: &str) -> Query {
         let mut params = Vec::new();
-        let text = self.replace_markers(sql, |dialect, value| {
-            params.push(value.clone());
-            dialect.placeholder(params.len())
+        let text = self.replace_markers(sql, |dialect, value| match value {
+            SqlParam::Time(_) => dialect.literal(value),
+            SqlParam::Text(_) | SqlParam::Int(_) => {
+                params.push(value.clone());
+                dialect.placeholder(params.len())
+            }
         });
         Query { sql: text, params }
     }
