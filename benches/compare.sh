@@ -14,6 +14,7 @@
 #   RUNS            refreshes timed per figure (default 5)
 #   WRK_DURATION    each /metrics load run (default 30s); CONNECTIONS (default 64)
 #   HISTORY_SCALE   the scale of the 1x/10x history comparison (default 1000000; empty: skip)
+#   QE_SCALES       the scales query-exporter runs at (default: all of SCALES); "nan" elsewhere
 #   RESULTS         file the raw key=value figures are appended to (default target/bench-results.txt)
 #
 # Needs: sqlite3, psql with PostgreSQL at 127.0.0.1:5432 (trust), wrk, nginx, curl, python3
@@ -28,6 +29,7 @@ runs=${RUNS:-5}
 wrk_duration=${WRK_DURATION:-30s}
 connections=${CONNECTIONS:-64}
 history_scale=${HISTORY_SCALE-1000000}
+qe_scales=${QE_SCALES-$scales}
 results=${RESULTS:-$root/target/bench-results.txt}
 data=${BENCH_DATA:-$root/target/bench-data}
 ours_port=19745
@@ -77,7 +79,7 @@ our_config() {
   esac
   sed -e "s|BENCH_DB|$db|" -e "s|^interval_secs = .*|interval_secs = 1|" \
       -e "s|^max_connections = .*|max_connections = $pool|" \
-      -e "s|^query_timeout_secs = .*|query_timeout_secs = 600|" \
+      -e "s|^query_timeout_secs = .*|query_timeout_secs = 1800|" \
       "benches/config/$backend.toml"
 }
 
@@ -171,12 +173,17 @@ for scale in $scales; do
       sqlite) dsn="$data/$name/sales.sqlite" ;;
       postgres) dsn="postgres://postgres@127.0.0.1:5432/sales_bench_$name" ;;
     esac
-    qe=$(QE_WORKDIR="$work/qe" benches/query-exporter/measure.sh "$backend" "$dsn" "$qe_port" "$runs" --keep)
-    qe_pid=$(sed -n 's/^pid=//p' <<<"$qe")
-    started+=("$qe_pid")
-    qe_refresh=$(sed -n 's/^refresh_median_s=//p' <<<"$qe")
-    qe_samples=$(sed -n 's/^samples=//p' <<<"$qe")
-    qe_interval=$(sed -n 's/^interval_s=//p' <<<"$qe")
+    if [[ " $qe_scales " == *" $scale "* ]]; then
+      qe=$(QE_WORKDIR="$work/qe" benches/query-exporter/measure.sh "$backend" "$dsn" "$qe_port" "$runs" --keep)
+      qe_pid=$(sed -n 's/^pid=//p' <<<"$qe")
+      started+=("$qe_pid")
+      qe_refresh=$(sed -n 's/^refresh_median_s=//p' <<<"$qe")
+      qe_samples=$(sed -n 's/^samples=//p' <<<"$qe")
+      qe_interval=$(sed -n 's/^interval_s=//p' <<<"$qe")
+    else
+      qe_pid="" qe_refresh=nan qe_samples=0
+      qe_interval=$(awk -v o="$ours" 'BEGIN { printf "%d", 3 * o + 1 }')
+    fi
 
     # Under load both exporters refresh on query-exporter's interval.
     sed -e "s|^interval_secs = .*|interval_secs = $qe_interval|" "$work/ours.toml" >"$work/ours-load.toml"
@@ -187,11 +194,14 @@ for scale in $scales; do
     printf '%s' "$page" >"$work/exposition.txt"
     read -r ours_rps ours_p50 ours_p99 ours_err < <(load "http://127.0.0.1:$ours_port/metrics")
     read -r gz_rps gz_p50 gz_p99 gz_err < <(load "http://127.0.0.1:$ours_port/metrics" -H 'Accept-Encoding: gzip')
-    read -r qe_rps qe_p50 qe_p99 qe_err < <(load "http://127.0.0.1:$qe_port/metrics")
     ours_rss=$(rss_mib "$ours_pid")
-    qe_rss=$(rss_mib "$qe_pid")
+    qe_rps=nan qe_p50=nan qe_p99=nan qe_err=0 qe_rss=nan
+    if [ -n "$qe_pid" ]; then
+      read -r qe_rps qe_p50 qe_p99 qe_err < <(load "http://127.0.0.1:$qe_port/metrics")
+      qe_rss=$(rss_mib "$qe_pid")
+      stop "$qe_pid"
+    fi
     stop "$ours_pid"
-    stop "$qe_pid"
 
     nginx=$(benches/nginx/serve.sh "$work/exposition.txt" "$nginx_port")
     nginx_pid=$(sed -n 's/^pid=//p' <<<"$nginx")
