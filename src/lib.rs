@@ -15,11 +15,13 @@
 //! - [`signal`]: SIGHUP, SIGTERM and SIGINT, and the notices sent to systemd;
 //! - [`report`]: the reconciliation table behind `--report`;
 //! - [`http`]: the endpoints, which read the published snapshot and nothing else;
-//! - [`demo`]: the deterministic demo database behind `--demo`.
+//! - [`demo`]: the deterministic demo database behind `--demo`;
+//! - [`allocator`]: keeps memory a refresh freed from staying with the process.
 
 #![warn(missing_docs)]
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 
+pub mod allocator;
 pub mod backoff;
 pub mod calendar;
 pub mod catalogue;

@@ -69,6 +69,7 @@ struct Cli {
 }
 
 fn main() -> ExitCode {
+    sales_exporter::allocator::limit_arenas();
     let cli = Cli::parse();
     init_logging(cli.log_level.as_deref());
     let runtime = match tokio::runtime::Builder::new_multi_thread()

@@ -168,6 +168,7 @@ impl Refresher {
     pub async fn refresh(&mut self) -> Result<(), RefreshError> {
         let started = Instant::now();
         let result = self.compute().await;
+        crate::allocator::release_freed();
         let elapsed = started.elapsed();
         self.metrics.duration.set(elapsed.as_secs_f64());
         match result {
