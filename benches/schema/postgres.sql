@@ -15,12 +15,11 @@ CREATE INDEX opportunities_closed_at ON opportunities (closed_at);
 CREATE INDEX opportunities_stage ON opportunities (stage);
 -- Customers' wins query: one probe per win in the windows for an earlier win of the customer.
 CREATE INDEX opportunities_customer_first_win ON opportunities (customer, stage, closed_at);
--- Activities query: the exporter compares opportunity ids as text on PostgreSQL (an id may be
--- an integer on one side and text on the other), so the join goes through these two.
-CREATE INDEX opportunities_id_text ON opportunities ((CAST(id AS TEXT)));
 -- Activities query: activities that occurred in one of the windows.
 CREATE INDEX activities_occurred_at ON activities (occurred_at);
--- Activities query: the activities of opportunities closed in a window (calls per opportunity).
+-- Activities query: the calls of opportunities closed in a window (calls per opportunity). The
+-- exporter compares opportunity ids as text on PostgreSQL (an id may be an integer on one side
+-- and text on the other), so the index is on that expression.
 CREATE INDEX activities_opportunity_text ON activities ((CAST(opportunity_id AS TEXT)));
 -- Costs query: costs incurred in one of the windows.
 CREATE INDEX costs_incurred_at ON costs (incurred_at);

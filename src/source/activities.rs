@@ -30,7 +30,11 @@ pub struct ActivityGroup {
     pub windows: Vec<CallWindowSums>,
 }
 
-/// Builds the activity aggregate for `windows`.
+/// Builds the activity aggregate for `windows`: the activities inside the windows, and
+/// the calls logged against the opportunities closed inside them, whenever the calls were
+/// logged. Each half reads only what its windows hold: the first through the index on the
+/// activity time, the second from the opportunities closed in the windows, joined to their
+/// calls through the index on the activity's opportunity.
 pub fn query(
     mapping: &ActivityMapping,
     opportunities: &OpportunityMapping,
@@ -47,67 +51,44 @@ pub fn query(
         .map(|v| v.to_string())
         .collect();
     let mapped = b.text_list(&all_kinds);
-    let closing: Vec<String> = [Status::Won, Status::Lost]
-        .iter()
-        .flat_map(|s| opportunities.statuses.values_of(*s).iter().cloned())
-        .collect();
-    let closing = b.text_list(&closing);
-    let opp_status = b.column_of("o", &opportunities.status);
     let occurred_any = b.within_any("a", &mapping.occurred_at, windows);
     let from = b.relation(&mapping.source, "a");
 
-    // Each activity once, with its time values; the opportunity's close time only when it
-    // closed (won or lost).
-    let mut columns = vec![
-        format!("{} AS rep", d.text(&b.column_of("a", &mapping.rep))),
-        format!("CASE WHEN {kind} IN {calls} THEN 1 ELSE 0 END AS is_call"),
-        format!(
-            "CASE WHEN {kind} IN {mapped} THEN NULL ELSE COALESCE({}, '(null)') END AS unmapped",
-            d.text(&kind)
-        ),
-        format!("{} AS occurred_t", b.time_value("a", &mapping.occurred_at)),
-    ];
-    let rows = match &mapping.opportunity {
-        Some(column) => {
-            columns.push(format!(
-                "{} AS opp_rep",
-                d.text(&b.column_of("o", &opportunities.rep))
-            ));
-            columns.push(format!(
-                "CASE WHEN {opp_status} IN {closing} THEN 1 ELSE 0 END AS closing"
-            ));
-            columns.push(format!(
-                "{} AS closed_t",
-                b.time_value("o", &opportunities.closed_at)
-            ));
-            let columns = columns.join(", ");
-            let opportunities_source = b.relation(&opportunities.source, "o");
-            let on = format!(
-                "{} = {}",
-                d.join_key(&b.column_of("o", &opportunities.id)),
-                d.join_key(&b.column_of("a", column))
-            );
-            let closed_any = b.within_any("o", &opportunities.closed_at, windows);
-            // Activities inside the windows, then the other activities of opportunities
-            // closed inside them: each half is found through its own index, so old
-            // history is never scanned. Only opportunities closed inside the windows are
-            // joined: for the others the opportunity's rep and status change no count.
-            format!(
-                "SELECT {columns} FROM {from} LEFT JOIN {opportunities_source} ON {on} \
-                 AND {closed_any} WHERE {occurred_any} \
-                 UNION ALL SELECT {columns} FROM {opportunities_source} JOIN {from} ON {on} \
-                 WHERE {closed_any} AND CASE WHEN {occurred_any} THEN 1 ELSE 0 END = 0"
-            )
-        }
-        None => {
-            columns
-                .extend(["NULL AS opp_rep", "0 AS closing", "NULL AS closed_t"].map(String::from));
-            format!(
-                "SELECT {} FROM {from} WHERE {occurred_any}",
-                columns.join(", ")
-            )
-        }
-    };
+    // Activities inside the windows, by the rep who logged them.
+    let mut rows = format!(
+        "SELECT {} AS rep, NULL AS opp_rep, \
+         CASE WHEN {kind} IN {mapped} THEN NULL ELSE COALESCE({}, '(null)') END AS unmapped, \
+         CASE WHEN {kind} IN {calls} THEN 1 ELSE 0 END AS is_call, \
+         {} AS occurred_t, NULL AS closed_t FROM {from} WHERE {occurred_any}",
+        d.text(&b.column_of("a", &mapping.rep)),
+        d.text(&kind),
+        b.time_value("a", &mapping.occurred_at),
+    );
+
+    // One row per call logged against an opportunity won or lost inside the windows, by
+    // the opportunity's rep; a rep and a kind of NULL make these rows count nowhere else.
+    if let Some(column) = &mapping.opportunity {
+        let closing: Vec<String> = [Status::Won, Status::Lost]
+            .iter()
+            .flat_map(|s| opportunities.statuses.values_of(*s).iter().cloned())
+            .collect();
+        let closing = b.text_list(&closing);
+        let opportunities_source = b.relation(&opportunities.source, "o");
+        let on = format!(
+            "{} = {}",
+            d.join_key(&b.column_of("a", column)),
+            d.join_key(&b.column_of("o", &opportunities.id))
+        );
+        let closed_any = b.within_any("o", &opportunities.closed_at, windows);
+        rows.push_str(&format!(
+            " UNION ALL SELECT NULL, {}, NULL, 0, NULL, {} \
+             FROM {opportunities_source} JOIN {from} ON {on} \
+             WHERE {} IN {closing} AND {closed_any} AND {kind} IN {calls}",
+            d.text(&b.column_of("o", &opportunities.rep)),
+            b.time_value("o", &opportunities.closed_at),
+            b.column_of("o", &opportunities.status),
+        ));
+    }
 
     let mut outer = vec![
         "rep".to_owned(),
@@ -127,9 +108,7 @@ pub fn query(
             window.start,
             window.end,
         );
-        outer.push(d.text(&format!(
-            "SUM(CASE WHEN is_call = 1 AND closing = 1 AND {closed} THEN 1 ELSE 0 END)"
-        )));
+        outer.push(d.text(&format!("SUM(CASE WHEN {closed} THEN 1 ELSE 0 END)")));
     }
     format!(
         "SELECT {} FROM ({rows}{}) x GROUP BY rep, opp_rep, unmapped",
