@@ -216,7 +216,7 @@ for scale in $scales; do
     serve_rows+=("$(awk -v s="$(label "$scale")" -v b="$backend" -v n="$samples" -v qn="$qe_samples" -v kb="$bytes" \
       -v r="$ours_rps" -v p="$ours_p50/$ours_p99" -v gr="$gz_rps" -v gp="$gz_p50/$gz_p99" -v qr="$qe_rps" -v qp="$qe_p50/$qe_p99" -v qe_err="$qe_err" \
       -v nr="$ng_rps" -v ngr="$ngz_rps" -v m="$ours_rss" -v qm="$qe_rss" \
-      'BEGIN { printf "| %s | %s | %d / %d | %.0f | %.0f (%s) | %.0f (%s) | %.1f (%s, %d err) | %.0f | %.0f | %.0fx | %.2f | %.2f | %.1f / %.1f |", s, b, n, qn, kb / 1024, r, p, gr, gp, qr, qp, qe_err, nr, ngr, (qr > 0 ? r / qr : 0), r / nr, gr / ngr, m, qm }')")
+      'BEGIN { printf "| %s | %s | %d / %d | %.0f | %.0f (%s) | %.0f (%s) | %.1f (%s, %d err) | %.0f | %.0f | %.0fx | %.2f | %.2f | %.1f / %.1f |", s, b, n, qn, kb / 1024, r, p, gr, gp, qr, qp, qe_err, nr, ngr, (qr + 0 > 0 ? r / qr : 0), r / nr, gr / ngr, m, qm }')")
   done
 done
 
