@@ -212,11 +212,14 @@ for scale in $scales; do
     bytes=$(wc -c <"$work/exposition.txt")
     record "scale=$scale backend=$backend samples=$samples qe_samples=$qe_samples bytes=$bytes ours_s=$ours ours_queries_s=$ours_queries floor_s=$bare qe_s=$qe_refresh ours_rps=$ours_rps ours_p50_ms=$ours_p50 ours_p99_ms=$ours_p99 ours_errors=$ours_err gzip_rps=$gz_rps gzip_p50_ms=$gz_p50 gzip_p99_ms=$gz_p99 gzip_errors=$gz_err qe_rps=$qe_rps qe_p50_ms=$qe_p50 qe_p99_ms=$qe_p99 qe_errors=$qe_err nginx_rps=$ng_rps nginx_p50_ms=$ng_p50 nginx_p99_ms=$ng_p99 nginx_gzip_rps=$ngz_rps ours_rss_mib=$ours_rss qe_rss_mib=$qe_rss interval_under_load_s=$qe_interval"
     refresh_rows+=("$(awk -v s="$(label "$scale")" -v b="$backend" -v o="$ours" -v o1="$ours_queries" -v f="$bare" -v q="$qe_refresh" \
-      'BEGIN { printf "| %s | %s | %.3f | %.3f | %.3f | %.2f | %.2f | %.3f | %.1f |", s, b, o, o1, f, o / f, o1 / f, q, q / o }')")
+      'BEGIN { qs = "n/a"; qo = "n/a"; if (q != "nan") { qs = sprintf("%.3f", q); qo = sprintf("%.1f", q / o) }
+        printf "| %s | %s | %.3f | %.3f | %.3f | %.2f | %.2f | %s | %s |", s, b, o, o1, f, o / f, o1 / f, qs, qo }')")
     serve_rows+=("$(awk -v s="$(label "$scale")" -v b="$backend" -v n="$samples" -v qn="$qe_samples" -v kb="$bytes" \
       -v r="$ours_rps" -v p="$ours_p50/$ours_p99" -v gr="$gz_rps" -v gp="$gz_p50/$gz_p99" -v qr="$qe_rps" -v qp="$qe_p50/$qe_p99" -v qe_err="$qe_err" \
       -v nr="$ng_rps" -v ngr="$ngz_rps" -v m="$ours_rss" -v qm="$qe_rss" \
-      'BEGIN { printf "| %s | %s | %d / %d | %.0f | %.0f (%s) | %.0f (%s) | %.1f (%s, %d err) | %.0f | %.0f | %.0fx | %.2f | %.2f | %.1f / %.1f |", s, b, n, qn, kb / 1024, r, p, gr, gp, qr, qp, qe_err, nr, ngr, (qr + 0 > 0 ? r / qr : 0), r / nr, gr / ngr, m, qm }')")
+      'BEGIN { qe = "n/a"; ratio = "n/a"; qmem = "n/a"
+        if (qr != "nan") { qe = sprintf("%.1f (%s, %d err)", qr, qp, qe_err); qmem = sprintf("%.1f", qm); if (qr + 0 > 0) ratio = sprintf("%.0fx", r / qr) }
+        printf "| %s | %s | %d / %d | %.0f | %.0f (%s) | %.0f (%s) | %s | %.0f | %.0f | %s | %.2f | %.2f | %.1f / %s |", s, b, n, qn, kb / 1024, r, p, gr, gp, qe, nr, ngr, ratio, r / nr, gr / ngr, m, qmem }')")
   done
 done
 
