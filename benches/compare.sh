@@ -16,12 +16,15 @@
 #   HISTORY_SCALE   the scale of the 1x/10x history comparison (default 1000000; empty: skip)
 #   QE_SCALES       the scales query-exporter runs at (default: all of SCALES); "nan" elsewhere
 #   RESULTS         file the raw key=value figures are appended to (default target/bench-results.txt)
+#   BENCH_DATA      where load-data.sh keeps the data (default target/bench-data)
+#   AS_OF           the data's last day, passed to load-data.sh (default today in UTC): data
+#                   loaded on another day is generated and loaded again unless AS_OF names it
 #
 # Needs: sqlite3, psql with PostgreSQL at 127.0.0.1:5432 (trust), wrk, nginx, curl, python3
 # (query-exporter is installed into a virtual environment by benches/query-exporter/setup.sh).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root"
+fail() { echo "compare: $*" >&2; exit 1; }
 
 scales=${SCALES:-100000 1000000 10000000}
 backends=${BACKENDS:-sqlite postgres}
@@ -30,13 +33,32 @@ wrk_duration=${WRK_DURATION:-30s}
 connections=${CONNECTIONS:-64}
 history_scale=${HISTORY_SCALE-1000000}
 qe_scales=${QE_SCALES-$scales}
+
+# Every setting is checked before anything runs: a bad one found after an hour of
+# measuring would lose the hour.
+positive() { [[ $2 =~ ^[1-9][0-9]*$ ]] || fail "$1 must be a positive integer, not '$2'"; }
+for scale in $scales; do positive "each of SCALES" "$scale"; done
+for scale in $qe_scales; do positive "each of QE_SCALES" "$scale"; done
+[ -z "$history_scale" ] || positive HISTORY_SCALE "$history_scale"
+positive RUNS "$runs"
+positive CONNECTIONS "$connections"
+[[ $wrk_duration =~ ^[1-9][0-9]*[smh]?$ ]] || fail "WRK_DURATION must be a wrk duration such as 30s or 2m, not '$wrk_duration'"
+for backend in $backends; do
+  case $backend in sqlite | postgres) ;; *) fail "unknown backend '$backend' in BACKENDS (known: sqlite postgres)" ;; esac
+done
+
+# Paths given in the environment are read from the caller's folder, like load-data.sh's.
 results=${RESULTS:-$root/target/bench-results.txt}
+[[ $results == /* ]] || results="$PWD/$results"
 data=${BENCH_DATA:-$root/target/bench-data}
+mkdir -p "$data" || fail "cannot create the data folder $data"
+data=$(cd "$data" && pwd)
+export BENCH_DATA=$data
+cd "$root"
 ours_port=19745
 qe_port=19755
 nginx_port=19765
 
-fail() { echo "compare: $*" >&2; exit 1; }
 for tool in sqlite3 psql wrk curl python3 /usr/sbin/nginx; do
   command -v "$tool" >/dev/null || fail "$tool is missing (Debian: apt-get install sqlite3 postgresql-client wrk curl nginx-light)"
 done
@@ -217,9 +239,9 @@ for scale in $scales; do
     serve_rows+=("$(awk -v s="$(label "$scale")" -v b="$backend" -v n="$samples" -v qn="$qe_samples" -v kb="$bytes" \
       -v r="$ours_rps" -v p="$ours_p50/$ours_p99" -v gr="$gz_rps" -v gp="$gz_p50/$gz_p99" -v qr="$qe_rps" -v qp="$qe_p50/$qe_p99" -v qe_err="$qe_err" \
       -v nr="$ng_rps" -v ngr="$ngz_rps" -v m="$ours_rss" -v qm="$qe_rss" \
-      'BEGIN { qe = "n/a"; ratio = "n/a"; qmem = "n/a"
-        if (qr != "nan") { qe = sprintf("%.1f (%s, %d err)", qr, qp, qe_err); qmem = sprintf("%.1f", qm); if (qr + 0 > 0) ratio = sprintf("%.0fx", r / qr) }
-        printf "| %s | %s | %d / %d | %.0f | %.0f (%s) | %.0f (%s) | %s | %.0f | %.0f | %s | %.2f | %.2f | %.1f / %s |", s, b, n, qn, kb / 1024, r, p, gr, gp, qe, nr, ngr, ratio, r / nr, gr / ngr, m, qmem }')")
+      'BEGIN { qe = "n/a"; ratio = "n/a"; qmem = "n/a"; qsamples = "n/a"
+        if (qr != "nan") { qe = sprintf("%.1f (%s, %d err)", qr, qp, qe_err); qmem = sprintf("%.1f", qm); qsamples = qn; if (qr + 0 > 0) ratio = sprintf("%.0fx", r / qr) }
+        printf "| %s | %s | %d / %s | %.0f | %.0f (%s) | %.0f (%s) | %s | %.0f | %.0f | %s | %.2f | %.2f | %.1f / %s |", s, b, n, qsamples, kb / 1024, r, p, gr, gp, qe, nr, ngr, ratio, r / nr, gr / ngr, m, qmem }')")
   done
 done
 
