@@ -330,8 +330,8 @@ fn target_for_an_unexported_indicator_is_refused() {
     );
 }
 
-/// `indicators.scopes` names only company, team and rep; a target at a scope it leaves out
-/// is refused with the target's key.
+/// `indicators.scopes` names only company, team and rep, at least one; a target at a scope
+/// it leaves out is refused with the target's key.
 #[test]
 fn scopes_are_checked() {
     let scopes = r#"scopes = ["company", "team", "rep"]"#;
@@ -342,4 +342,8 @@ fn scopes_are_checked() {
     let error = refused(&example_with(scopes, r#"scopes = ["company"]"#));
     assert!(error.contains("targets[2].scope"), "{error}");
     assert!(error.contains("leaves out"), "{error}");
+
+    let error = refused(&example_with(scopes, "scopes = []"));
+    assert!(error.contains("indicators.scopes"), "{error}");
+    assert!(error.contains("is empty"), "{error}");
 }

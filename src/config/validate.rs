@@ -205,6 +205,13 @@ impl Validator<'_> {
         let Some(names) = names else {
             return Ok(Scope::ALL.into_iter().collect());
         };
+        if names.is_empty() {
+            return Err(self.invalid(
+                "indicators.scopes",
+                "is empty, which would export no indicator; name company, team or rep, \
+                 or leave the key out for all three",
+            ));
+        }
         names
             .iter()
             .map(|name| {
