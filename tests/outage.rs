@@ -106,7 +106,7 @@ impl Proxy {
             .expect("a runtime");
         Proxy {
             runtime,
-            port: free_port(),
+            port: port_outside_ephemeral_range(),
             task: None,
         }
     }
@@ -135,6 +135,29 @@ impl Proxy {
             let _ = self.runtime.block_on(task);
         }
     }
+}
+
+/// A free port below the kernel's ephemeral range, so that while the proxy is stopped no
+/// outgoing connection (of this test or another running beside it) can be given its number
+/// and keep the proxy from binding it again.
+fn port_outside_ephemeral_range() -> u16 {
+    let range =
+        std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").unwrap_or_default();
+    let ephemeral_start: u16 = range
+        .split_whitespace()
+        .next()
+        .and_then(|start| start.parse().ok())
+        .unwrap_or(32768);
+    let low = 10_000.min(ephemeral_start / 2);
+    let span = u32::from(ephemeral_start - low);
+    // Tests of this binary run side by side in one process: each call starts elsewhere.
+    static CALLS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let offset = ((std::process::id() + call * 97) % span) as u16;
+    (0..ephemeral_start - low)
+        .map(|step| low + (offset + step) % (ephemeral_start - low))
+        .find(|port| std::net::TcpListener::bind(("127.0.0.1", *port)).is_ok())
+        .expect("a free local port below the ephemeral range")
 }
 
 /// Runs `sql` on the shared PostgreSQL test database.
