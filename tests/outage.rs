@@ -149,13 +149,13 @@ fn port_outside_ephemeral_range() -> u16 {
         .and_then(|start| start.parse().ok())
         .unwrap_or(32768);
     let low = 10_000.min(ephemeral_start / 2);
-    let span = u32::from(ephemeral_start - low);
+    let span = ephemeral_start - low;
     // Tests of this binary run side by side in one process: each call starts elsewhere.
     static CALLS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let offset = ((std::process::id() + call * 97) % span) as u16;
-    (0..ephemeral_start - low)
-        .map(|step| low + (offset + step) % (ephemeral_start - low))
+    let offset = ((std::process::id() + call * 97) % u32::from(span)) as u16;
+    (0..span)
+        .map(|step| low + (offset + step) % span)
         .find(|port| std::net::TcpListener::bind(("127.0.0.1", *port)).is_ok())
         .expect("a free local port below the ephemeral range")
 }
