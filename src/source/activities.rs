@@ -1,5 +1,5 @@
-//! The one aggregate query over activities: calls per rep and window, and the calls logged
-//! against opportunities closed in each window, grouped by the opportunity's rep.
+//! The two aggregate queries over activities: calls per rep and window, and the calls
+//! logged against opportunities closed in each window, per opportunity rep.
 
 use super::rows::{RowReader, SourceError};
 use super::sql::QueryBuilder;
@@ -15,7 +15,8 @@ pub struct CallWindowSums {
     pub calls_on_closed: u64,
 }
 
-/// One row of the activity aggregate.
+/// One row of either activity aggregate: the calls query fills `rep`, `unmapped_kind` and
+/// `calls`, the closed-opportunity query `opportunity_rep` and `calls_on_closed`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ActivityGroup {
     /// Rep who logged the activities.
@@ -30,17 +31,9 @@ pub struct ActivityGroup {
     pub windows: Vec<CallWindowSums>,
 }
 
-/// Builds the activity aggregate for `windows`: the activities inside the windows, and
-/// the calls logged against the opportunities closed inside them, whenever the calls were
-/// logged. Each half reads only what its windows hold: the first through the index on the
-/// activity time, the second from the opportunities closed in the windows, joined to their
-/// calls through the index on the activity's opportunity.
-pub fn query(
-    mapping: &ActivityMapping,
-    opportunities: &OpportunityMapping,
-    windows: &[Window],
-    b: &mut QueryBuilder,
-) -> String {
+/// Builds the calls aggregate for `windows`: the activities inside the windows, read
+/// through the index on the activity time, by the rep who logged them and kind.
+pub fn calls_query(mapping: &ActivityMapping, windows: &[Window], b: &mut QueryBuilder) -> String {
     let d = b.dialect;
     let kind = format!("a.{}", d.quote(&mapping.kind));
     let calls = b.text_list(mapping.kinds.values_of(ActivityKind::Call));
@@ -53,55 +46,69 @@ pub fn query(
     let mapped = b.text_list(&all_kinds);
     let occurred_any = b.within_any("a", &mapping.occurred_at, windows);
     let from = b.relation(&mapping.source, "a");
-
-    // Activities inside the windows, by the rep who logged them.
-    let mut rows = format!(
-        "SELECT {} AS rep, NULL AS opp_rep, \
+    let rows = format!(
+        "SELECT {} AS rep, \
          CASE WHEN {kind} IN {mapped} THEN NULL ELSE COALESCE({}, '(null)') END AS unmapped, \
          CASE WHEN {kind} IN {calls} THEN 1 ELSE 0 END AS is_call, \
-         {} AS occurred_t, NULL AS closed_t FROM {from} WHERE {occurred_any}",
+         {} AS occurred_t FROM {from} WHERE {occurred_any}",
         d.text(&b.column_of("a", &mapping.rep)),
         d.text(&kind),
         b.time_value("a", &mapping.occurred_at),
     );
 
-    // One row per call logged against an opportunity won or lost inside the windows, by
-    // the opportunity's rep; a rep and a kind of NULL make these rows count nowhere else.
-    if let Some(column) = &mapping.opportunity {
-        let closing: Vec<String> = [Status::Won, Status::Lost]
-            .iter()
-            .flat_map(|s| opportunities.statuses.values_of(*s).iter().cloned())
-            .collect();
-        let closing = b.text_list(&closing);
-        let opportunities_source = b.relation(&opportunities.source, "o");
-        let on = format!(
-            "{} = {}",
-            d.join_key(&b.column_of("a", column)),
-            d.join_key(&b.column_of("o", &opportunities.id))
-        );
-        let closed_any = b.within_any("o", &opportunities.closed_at, windows);
-        rows.push_str(&format!(
-            " UNION ALL SELECT NULL, {}, NULL, 0, NULL, {} \
-             FROM {opportunities_source} JOIN {from} ON {on} \
-             WHERE {} IN {closing} AND {closed_any} AND {kind} IN {calls}",
-            d.text(&b.column_of("o", &opportunities.rep)),
-            b.time_value("o", &opportunities.closed_at),
-            b.column_of("o", &opportunities.status),
-        ));
-    }
-
-    let mut outer = vec![
-        "rep".to_owned(),
-        "opp_rep".to_owned(),
-        "unmapped".to_owned(),
-        d.text("COUNT(*)"),
-    ];
+    let mut outer = vec!["rep".to_owned(), "unmapped".to_owned(), d.text("COUNT(*)")];
     for window in windows {
         let occurred =
             b.value_between("occurred_t", &mapping.occurred_at, window.start, window.end);
         outer.push(d.text(&format!(
             "SUM(CASE WHEN is_call = 1 AND {occurred} THEN 1 ELSE 0 END)"
         )));
+    }
+    format!(
+        "SELECT {} FROM ({rows}{}) x GROUP BY rep, unmapped",
+        outer.join(", "),
+        d.no_merge(),
+    )
+}
+
+/// Builds the aggregate of the calls logged against the opportunities won or lost inside
+/// `windows`, whenever the calls were logged, by the opportunity's rep; `column` is the
+/// activity's opportunity. Apart from the calls query, so that each sums only its own
+/// windows and the two run side by side.
+pub fn closed_calls_query(
+    mapping: &ActivityMapping,
+    column: &str,
+    opportunities: &OpportunityMapping,
+    windows: &[Window],
+    b: &mut QueryBuilder,
+) -> String {
+    let d = b.dialect;
+    let kind = format!("a.{}", d.quote(&mapping.kind));
+    let calls = b.text_list(mapping.kinds.values_of(ActivityKind::Call));
+    let closing: Vec<String> = [Status::Won, Status::Lost]
+        .iter()
+        .flat_map(|s| opportunities.statuses.values_of(*s).iter().cloned())
+        .collect();
+    let closing = b.text_list(&closing);
+    let from = b.relation(&mapping.source, "a");
+    let opportunities_source = b.relation(&opportunities.source, "o");
+    let on = format!(
+        "{} = {}",
+        d.join_key(&b.column_of("a", column)),
+        d.join_key(&b.column_of("o", &opportunities.id))
+    );
+    let closed_any = b.within_any("o", &opportunities.closed_at, windows);
+    let rows = format!(
+        "SELECT {} AS opp_rep, {} AS closed_t \
+         FROM {opportunities_source} JOIN {from} ON {on} \
+         WHERE {} IN {closing} AND {closed_any} AND {kind} IN {calls}",
+        d.text(&b.column_of("o", &opportunities.rep)),
+        b.time_value("o", &opportunities.closed_at),
+        b.column_of("o", &opportunities.status),
+    );
+
+    let mut outer = vec!["opp_rep".to_owned(), d.text("COUNT(*)")];
+    for window in windows {
         let closed = b.value_between(
             "closed_t",
             &opportunities.closed_at,
@@ -111,18 +118,18 @@ pub fn query(
         outer.push(d.text(&format!("SUM(CASE WHEN {closed} THEN 1 ELSE 0 END)")));
     }
     format!(
-        "SELECT {} FROM ({rows}{}) x GROUP BY rep, opp_rep, unmapped",
+        "SELECT {} FROM ({rows}{}) x GROUP BY opp_rep",
         outer.join(", "),
         d.no_merge(),
     )
 }
 
-/// Reads the rows of the activity aggregate.
+/// Reads the rows of the calls aggregate.
 ///
 /// # Errors
 ///
 /// A value that does not decode.
-pub fn decode(
+pub fn decode_calls(
     rows: &[Vec<Option<String>>],
     window_count: usize,
     reader: &RowReader,
@@ -132,14 +139,44 @@ pub fn decode(
         let mut cells = reader.cells(Relation::Activities, row);
         let mut group = ActivityGroup {
             rep: cells.text(),
-            opportunity_rep: cells.text(),
             unmapped_kind: cells.text(),
             rows: cells.count("COUNT(*)")?,
             windows: Vec::with_capacity(window_count),
+            ..ActivityGroup::default()
         };
         for _ in 0..window_count {
             group.windows.push(CallWindowSums {
                 calls: cells.count("calls")?,
+                calls_on_closed: 0,
+            });
+        }
+        groups.push(group);
+    }
+    Ok(groups)
+}
+
+/// Reads the rows of the closed-opportunity calls aggregate.
+///
+/// # Errors
+///
+/// A value that does not decode.
+pub fn decode_closed_calls(
+    rows: &[Vec<Option<String>>],
+    window_count: usize,
+    reader: &RowReader,
+) -> Result<Vec<ActivityGroup>, SourceError> {
+    let mut groups = Vec::with_capacity(rows.len());
+    for row in rows {
+        let mut cells = reader.cells(Relation::Activities, row);
+        let mut group = ActivityGroup {
+            opportunity_rep: cells.text(),
+            rows: cells.count("COUNT(*)")?,
+            windows: Vec::with_capacity(window_count),
+            ..ActivityGroup::default()
+        };
+        for _ in 0..window_count {
+            group.windows.push(CallWindowSums {
+                calls: 0,
                 calls_on_closed: cells.count("calls on closed opportunities")?,
             });
         }

@@ -22,7 +22,7 @@ pub use session::sqlite_path;
 
 use crate::calendar::Window;
 use crate::config::DatabaseConfig;
-use crate::model::{Relation, SalesModel};
+use crate::model::{ActivityMapping, Relation, SalesModel};
 use activities::ActivityGroup;
 use costs::CostGroup;
 use opportunities::{CustomerWins, OpportunityGroup};
@@ -143,16 +143,35 @@ impl SalesSource {
                 .map_err(in_relation(Relation::Opportunities))?;
             Ok(Some((decoded, rows.len())))
         };
-        let activities = async {
+        let calls = async {
             let Some(mapping) = &model.activities else {
                 return Ok(None);
             };
             let rows = self
                 .relation_rows(&timings, Relation::Activities, |b| {
-                    activities::query(mapping, &model.opportunities, windows, b)
+                    activities::calls_query(mapping, windows, b)
                 })
                 .await?;
-            let decoded = activities::decode(&rows, count, &reader)
+            let decoded = activities::decode_calls(&rows, count, &reader)
+                .map_err(in_relation(Relation::Activities))?;
+            Ok(Some((decoded, rows.len())))
+        };
+        let closed_calls = async {
+            let Some((mapping, column)) = closed_calls_mapping(model) else {
+                return Ok(None);
+            };
+            let rows = self
+                .relation_rows(&timings, Relation::Activities, |b| {
+                    activities::closed_calls_query(
+                        mapping,
+                        column,
+                        &model.opportunities,
+                        windows,
+                        b,
+                    )
+                })
+                .await?;
+            let decoded = activities::decode_closed_calls(&rows, count, &reader)
                 .map_err(in_relation(Relation::Activities))?;
             Ok(Some((decoded, rows.len())))
         };
@@ -171,10 +190,29 @@ impl SalesSource {
         };
         // Every query is let finish (each has its own timeout) before an error is returned,
         // so that a failed refresh leaves no statement running on the server.
-        let (reps, opportunities, customer_wins, activities, costs) =
-            tokio::join!(reps, opportunities, customer_wins, activities, costs);
-        let (reps, opportunities, customer_wins, activities, costs) =
-            (reps?, opportunities?, customer_wins?, activities?, costs?);
+        // The order is the order in which they take connections: the longest first, so that
+        // the short ones fill in beside them.
+        let (reps, opportunities, customer_wins, closed_calls, calls, costs) = tokio::join!(
+            reps,
+            opportunities,
+            customer_wins,
+            closed_calls,
+            calls,
+            costs
+        );
+        let (reps, opportunities, customer_wins, closed_calls, calls, costs) = (
+            reps?,
+            opportunities?,
+            customer_wins?,
+            closed_calls?,
+            calls?,
+            costs?,
+        );
+        let activities = calls.map(|(mut groups, rows)| {
+            let (closed, closed_rows) = closed_calls.unwrap_or_default();
+            groups.extend(closed);
+            (groups, rows + closed_rows)
+        });
 
         let mut rows_read = BTreeMap::from([(Relation::Opportunities, opportunities.1 as u64)]);
         let customer_wins = customer_wins.map(|(decoded, rows)| {
@@ -225,7 +263,21 @@ impl SalesSource {
         if let Some(mapping) = &model.activities {
             statements.push((
                 Relation::Activities.name(),
-                literal(&|b| activities::query(mapping, &model.opportunities, windows, b)),
+                literal(&|b| activities::calls_query(mapping, windows, b)),
+            ));
+        }
+        if let Some((mapping, column)) = closed_calls_mapping(model) {
+            statements.push((
+                "activities (calls on closed opportunities)",
+                literal(&|b| {
+                    activities::closed_calls_query(
+                        mapping,
+                        column,
+                        &model.opportunities,
+                        windows,
+                        b,
+                    )
+                }),
             ));
         }
         if let Some(mapping) = &model.costs {
@@ -316,6 +368,13 @@ fn is_server_timeout(err: &sqlx::Error) -> bool {
         return matches!(mysql.number(), 1969 | 3024);
     }
     db.code().as_deref() == Some("57014")
+}
+
+/// The activity mapping and its opportunity column, when activities name their opportunity
+/// (calls per opportunity needs it).
+fn closed_calls_mapping(model: &SalesModel) -> Option<(&ActivityMapping, &str)> {
+    let mapping = model.activities.as_ref()?;
+    Some((mapping, mapping.opportunity.as_deref()?))
 }
 
 /// The decoded rows of an optional relation, noting how many result rows it read.
