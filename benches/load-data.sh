@@ -66,6 +66,8 @@ took "$t" "build salesgen"
 salesgen="$CARGO_TARGET_DIR/release/salesgen"
 generator=$(cat benches/salesgen/Cargo.lock benches/salesgen/src/*.rs | sha256sum | cut -c1-16)
 stamp="opportunities=$opportunities history_factor=$history_factor as_of=$as_of seed=${SEED:-default} generator=$generator"
+# A backend's stamp also names its schema file, so that a changed index is loaded again.
+schema_stamp() { echo "$stamp schema=$(sha256sum "benches/schema/$1.sql" | cut -c1-16)"; }
 tables=(reps opportunities activities costs)
 
 csv_ready() {
@@ -104,7 +106,8 @@ check_counts() { # backend, then "table count" lines on stdin
 
 # --- SQLite ---------------------------------------------------------------------------------
 load_sqlite() {
-  local db="$dir/sales.sqlite" tmp="$dir/sales.sqlite.loading"
+  local db="$dir/sales.sqlite" tmp="$dir/sales.sqlite.loading" stamp
+  stamp=$(schema_stamp sqlite)
   if [ -f "$db" ] && [ "$(cat "$db.stamp" 2>/dev/null)" = "$stamp" ]; then
     echo "  sqlite: already loaded ($db)"
     return
@@ -141,7 +144,8 @@ load_sqlite() {
 # --- PostgreSQL -----------------------------------------------------------------------------
 load_postgres() {
   local host=${PGHOST:-127.0.0.1} port=${PGPORT:-5432} user=${PGUSER:-postgres}
-  local db="sales_bench_$name"
+  local db="sales_bench_$name" stamp
+  stamp=$(schema_stamp postgres)
   local psql=(psql -h "$host" -p "$port" -U "$user" -X -q -v ON_ERROR_STOP=1)
   export PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning"
   "${psql[@]}" -d postgres -tAc 'SELECT 1' >/dev/null 2>&1 \

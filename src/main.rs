@@ -162,7 +162,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             .windows(clock.now(), &config.periods, &config.rolling_days)
             .context("cannot compute the windows")?;
         let mut out = String::new();
-        for (relation, sql) in source.statements(&config.queried_model(), &windows) {
+        let statements = source
+            .statements(&config.queried_model(), &windows)
+            .await
+            .context("cannot write the statements")?;
+        for (relation, sql) in statements {
             out.push_str(&format!("-- {relation}\n{sql};\n\n"));
         }
         std::io::stdout()

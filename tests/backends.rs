@@ -138,3 +138,61 @@ fn crm_statements() -> Vec<String> {
     }
     sql
 }
+
+/// On PostgreSQL an integer opportunity reference is matched with the integer id by the
+/// server's own `=`, a text one through text casts, and both give the hand-worked values.
+#[tokio::test]
+async fn postgres_matches_opportunity_references_of_either_type() {
+    if !enabled() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = awkward_server(Server::Postgres).await;
+    let config = awkward::config(&db.url, Storage::Timestamp, None);
+    let config_path = write_config(dir.path(), "pg.toml", &config);
+    let join = |label: &str| {
+        let output = common::run_exporter(
+            dir.path(),
+            &[
+                "--config",
+                &config_path,
+                "--print-sql",
+                "--as-of",
+                awkward::AS_OF,
+            ],
+        );
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "{label}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let block = stdout
+            .split("-- activities (calls on closed opportunities)\n")
+            .nth(1)
+            .expect("the statement of the calls on closed opportunities");
+        let start = block.find(" ON ").expect("a join") + 4;
+        let end = start
+            + block[start..]
+                .find(" WHERE ")
+                .expect("a WHERE after the join");
+        block[start..end].to_owned()
+    };
+
+    // The fixture stores the reference as text and the id as an integer.
+    assert_eq!(
+        join("text reference"),
+        r#"CAST(a."opportunity" AS TEXT) = CAST(o."id" AS TEXT)"#
+    );
+    let as_text = export(dir.path(), "text", &config);
+    assert_hand_worked("all", "timestamp", &as_text);
+
+    db.execute_all(&[
+        "ALTER TABLE activities ALTER COLUMN opportunity TYPE bigint USING CAST(opportunity AS bigint)"
+            .to_owned(),
+    ])
+    .await;
+    assert_eq!(join("integer reference"), r#"a."opportunity" = o."id""#);
+    let native = export(dir.path(), "native", &config);
+    assert_same("integer reference", &as_text, &native);
+}

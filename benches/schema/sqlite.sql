@@ -16,9 +16,9 @@ CREATE INDEX opportunities_closed_at ON opportunities (datetime(closed_at));
 CREATE INDEX opportunities_stage ON opportunities (stage);
 -- Opportunities query, first-wins subquery: each customer's earliest won close.
 CREATE INDEX opportunities_customer_first_win ON opportunities (customer, stage, datetime(closed_at));
--- Activities query: activities that occurred in one of the windows.
+-- Calls query: activities that occurred in one of the windows.
 CREATE INDEX activities_occurred_at ON activities (datetime(occurred_at));
--- Activities query: the activities of opportunities closed in a window (calls per opportunity).
+-- Calls on closed opportunities: the calls of the deals closed in a window (calls per opportunity).
 CREATE INDEX activities_opportunity ON activities (opportunity_id);
 -- Costs query: costs incurred in one of the windows.
 CREATE INDEX costs_incurred_at ON costs (datetime(incurred_at));

@@ -109,15 +109,6 @@ impl Dialect {
         }
     }
 
-    /// An expression to compare keys of two relations with. PostgreSQL refuses to compare
-    /// an integer with text, so there both sides are compared as text.
-    pub fn join_key(self, expr: &str) -> String {
-        match self {
-            Dialect::Postgres => self.text(expr),
-            Dialect::Sqlite | Dialect::MySql => expr.to_owned(),
-        }
-    }
-
     /// The expression a time column is compared through. Only SQLite text needs one: its
     /// `datetime()` reads every ISO-8601 spelling (`T` or space, with or without seconds).
     pub fn time_value(self, column: &str, time_type: TimeType) -> String {

@@ -4,6 +4,7 @@
 pub mod activities;
 pub mod costs;
 mod dialect;
+pub mod keys;
 pub mod opportunities;
 pub mod reps;
 pub mod rows;
@@ -13,7 +14,7 @@ pub mod sql;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use sqlx::Row;
+use sqlx::{Executor, Row};
 use tokio::sync::Semaphore;
 
 pub use dialect::{Dialect, SqlParam};
@@ -25,6 +26,7 @@ use crate::config::DatabaseConfig;
 use crate::model::{ActivityMapping, Relation, SalesModel};
 use activities::ActivityGroup;
 use costs::CostGroup;
+use keys::KeyComparison;
 use opportunities::{CustomerWins, OpportunityGroup};
 use reps::Rep;
 use rows::RowReader;
@@ -109,6 +111,11 @@ impl SalesSource {
         let reader = RowReader::new(self.config.dialect);
         let count = windows.len();
         let timings = QueryTimings::default();
+        // Asked before any query starts, so that it takes no connection out of their order.
+        let keys = match closed_calls_mapping(model) {
+            Some((mapping, column)) => Some(self.key_comparison(mapping, column, model).await?),
+            None => None,
+        };
 
         let reps = async {
             let Some(mapping) = &model.reps else {
@@ -157,7 +164,7 @@ impl SalesSource {
             Ok(Some((decoded, rows.len())))
         };
         let closed_calls = async {
-            let Some((mapping, column)) = closed_calls_mapping(model) else {
+            let (Some((mapping, column)), Some(keys)) = (closed_calls_mapping(model), keys) else {
                 return Ok(None);
             };
             let rows = self
@@ -165,6 +172,7 @@ impl SalesSource {
                     activities::closed_calls_query(
                         mapping,
                         column,
+                        keys,
                         &model.opportunities,
                         windows,
                         b,
@@ -236,11 +244,16 @@ impl SalesSource {
 
     /// The aggregate query of every mapped relation for `windows`, parameters written as
     /// literals: what a refresh sends, for a DBA to read, EXPLAIN or time.
-    pub fn statements(
+    ///
+    /// # Errors
+    ///
+    /// On PostgreSQL, when the types of the activity's opportunity and of the opportunity
+    /// id cannot be read (see [`SalesSource::key_comparison`]).
+    pub async fn statements(
         &self,
         model: &SalesModel,
         windows: &[Window],
-    ) -> Vec<(&'static str, String)> {
+    ) -> Result<Vec<(&'static str, String)>, RelationError> {
         let literal = |build: &dyn Fn(&mut QueryBuilder) -> String| {
             let mut builder = QueryBuilder::new(self.config.dialect, &self.config.time_zone);
             let sql = build(&mut builder);
@@ -267,12 +280,14 @@ impl SalesSource {
             ));
         }
         if let Some((mapping, column)) = closed_calls_mapping(model) {
+            let keys = self.key_comparison(mapping, column, model).await?;
             statements.push((
                 "activities (calls on closed opportunities)",
                 literal(&|b| {
                     activities::closed_calls_query(
                         mapping,
                         column,
+                        keys,
                         &model.opportunities,
                         windows,
                         b,
@@ -286,7 +301,64 @@ impl SalesSource {
                 literal(&|b| costs::query(mapping, windows, b)),
             ));
         }
-        statements
+        Ok(statements)
+    }
+
+    /// How the activity's opportunity `column` is compared with the opportunity id. On
+    /// PostgreSQL the server is asked for the two columns' types (a statement described,
+    /// never run); SQLite and MySQL compare mixed types themselves.
+    ///
+    /// # Errors
+    ///
+    /// No connection, or the server cannot describe the two columns (a relation or column
+    /// the config names does not exist, or may not be read).
+    pub async fn key_comparison(
+        &self,
+        mapping: &ActivityMapping,
+        column: &str,
+        model: &SalesModel,
+    ) -> Result<KeyComparison, RelationError> {
+        let Pool::Postgres(pool) = &self.pool else {
+            return Ok(KeyComparison::Native);
+        };
+        let relation = Relation::Activities;
+        let query = self.build_query(|b| {
+            format!(
+                "SELECT {}, {} FROM {}, {}",
+                b.column_of("a", column),
+                b.column_of("o", &model.opportunities.id),
+                b.relation(&mapping.source, "a"),
+                b.relation(&model.opportunities.source, "o"),
+            )
+        });
+        let failed = |error| RelationError { relation, error };
+        // The pool bounds the wait for a connection; the statement is only parsed, so the
+        // query timeout bounds the rest generously.
+        let mut connection = pool.acquire().await.map_err(|cause| {
+            failed(SourceError::Connect {
+                backend: self.config.dialect.name(),
+                cause,
+            })
+        })?;
+        let timeout = self.config.query_timeout + CLIENT_TIMEOUT_GRACE;
+        let described = tokio::time::timeout(timeout, connection.describe(&query.sql))
+            .await
+            .map_err(|_| {
+                failed(SourceError::Timeout {
+                    relation,
+                    seconds: self.config.query_timeout.as_secs(),
+                })
+            })?
+            .map_err(|cause| failed(SourceError::Query { relation, cause }))?;
+        let types: Vec<&str> = described
+            .columns()
+            .iter()
+            .map(|c| sqlx::TypeInfo::name(sqlx::Column::type_info(c)))
+            .collect();
+        Ok(match types.as_slice() {
+            [left, right] => KeyComparison::for_postgres_types(left, right),
+            _ => KeyComparison::AsText,
+        })
     }
 
     /// The SQL and parameters a relation's query would run with, for logs and tests.
