@@ -106,9 +106,9 @@ check_counts() { # backend, then "table count" lines on stdin
 
 # --- SQLite ---------------------------------------------------------------------------------
 load_sqlite() {
-  local db="$dir/sales.sqlite" tmp="$dir/sales.sqlite.loading" stamp
-  stamp=$(schema_stamp sqlite)
-  if [ -f "$db" ] && [ "$(cat "$db.stamp" 2>/dev/null)" = "$stamp" ]; then
+  local db="$dir/sales.sqlite" tmp="$dir/sales.sqlite.loading" loaded_as
+  loaded_as=$(schema_stamp sqlite)
+  if [ -f "$db" ] && [ "$(cat "$db.stamp" 2>/dev/null)" = "$loaded_as" ]; then
     echo "  sqlite: already loaded ($db)"
     return
   fi
@@ -137,15 +137,15 @@ load_sqlite() {
     echo "$table $(sqlite3 "$tmp" "SELECT count(*) FROM $table")"
   done | check_counts sqlite
   mv "$tmp" "$db"
-  echo "$stamp" >"$db.stamp"
+  echo "$loaded_as" >"$db.stamp"
   echo "  sqlite: $db ($(du -h "$db" | cut -f1))"
 }
 
 # --- PostgreSQL -----------------------------------------------------------------------------
 load_postgres() {
   local host=${PGHOST:-127.0.0.1} port=${PGPORT:-5432} user=${PGUSER:-postgres}
-  local db="sales_bench_$name" stamp
-  stamp=$(schema_stamp postgres)
+  local db="sales_bench_$name" loaded_as
+  loaded_as=$(schema_stamp postgres)
   local psql=(psql -h "$host" -p "$port" -U "$user" -X -q -v ON_ERROR_STOP=1)
   export PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning"
   "${psql[@]}" -d postgres -tAc 'SELECT 1' >/dev/null 2>&1 \
@@ -153,7 +153,7 @@ load_postgres() {
   local loaded
   loaded=$("${psql[@]}" -d postgres -tAc \
     "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = '$db'")
-  if [ "$loaded" = "$stamp" ]; then
+  if [ "$loaded" = "$loaded_as" ]; then
     echo "  postgres: already loaded (database $db)"
     return
   fi
@@ -182,7 +182,7 @@ load_postgres() {
   for table in "${tables[@]}"; do
     echo "$table $("${psql[@]}" -d "$db" -tAc "SELECT count(*) FROM $table")"
   done | check_counts postgres
-  "${psql[@]}" -d postgres -c "COMMENT ON DATABASE \"$db\" IS '$stamp'" \
+  "${psql[@]}" -d postgres -c "COMMENT ON DATABASE \"$db\" IS '$loaded_as'" \
     || fail "postgres: cannot stamp database $db"
   echo "  postgres: database $db ($("${psql[@]}" -d "$db" -tAc "SELECT pg_size_pretty(pg_database_size(current_database()))"))"
 }
