@@ -102,7 +102,8 @@ impl SalesSource {
     /// # Errors
     ///
     /// The first relation, in the order reps, opportunities, activities, costs, whose query
-    /// failed or returned values that do not decode.
+    /// failed or returned values that do not decode; on PostgreSQL, activities before any
+    /// query runs when the types of the opportunity ids cannot be read.
     pub async fn read(
         &self,
         model: &SalesModel,
