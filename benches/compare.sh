@@ -171,10 +171,25 @@ load() {
     /^ +99%/ { p99 = ms($2) }
     /Socket errors:/ { gsub(/,/, ""); errors = $4 + $6 + $8 + $10 }
     /Non-2xx/ { errors += $5 }
-    END { printf "%.1f %.2f %.2f %d\n", rps, p50, p99, errors + 0 }'
+    END { printf "%.2f %.2f %.2f %d\n", rps, p50, p99, errors + 0 }'
 }
 
 rss_mib() { awk '/^VmRSS/ { printf "%.1f\n", $2 / 1024 }' "/proc/$1/status"; }
+peak_mib() { awk '/^VmHWM/ { printf "%.1f\n", $2 / 1024 }' "/proc/$1/status"; }
+
+# Our resident memory between refreshes: read as soon as the next refresh has succeeded
+# (a refresh holds its aggregate rows until it ends, so a reading in the middle of one
+# says what a refresh peaks at, not what the server holds).
+rss_after_refresh() {
+  local count last deadline=$((SECONDS + 600))
+  last=$(scrape | awk '/^sales_exporter_refreshes_total\{result="success"\}/ { print $2 }')
+  while (( SECONDS < deadline )); do
+    count=$(scrape | awk '/^sales_exporter_refreshes_total\{result="success"\}/ { print $2 }')
+    if [ -n "$count" ] && [ "$count" != "$last" ]; then break; fi
+    sleep 0.2
+  done
+  rss_mib "$ours_pid"
+}
 
 refresh_rows=()
 serve_rows=()
@@ -218,11 +233,13 @@ for scale in $scales; do
     printf '%s' "$page" >"$work/exposition.txt"
     read -r ours_rps ours_p50 ours_p99 ours_err < <(load "http://127.0.0.1:$ours_port/metrics")
     read -r gz_rps gz_p50 gz_p99 gz_err < <(load "http://127.0.0.1:$ours_port/metrics" -H 'Accept-Encoding: gzip')
-    ours_rss=$(rss_mib "$ours_pid")
-    qe_rps=nan qe_p50=nan qe_p99=nan qe_err=0 qe_rss=nan
+    ours_rss=$(rss_after_refresh)
+    ours_peak=$(peak_mib "$ours_pid")
+    qe_rps=nan qe_p50=nan qe_p99=nan qe_err=0 qe_rss=nan qe_peak=nan
     if [ -n "$qe_pid" ]; then
       read -r qe_rps qe_p50 qe_p99 qe_err < <(load "http://127.0.0.1:$qe_port/metrics")
       qe_rss=$(rss_mib "$qe_pid")
+      qe_peak=$(peak_mib "$qe_pid")
       stop "$qe_pid"
     fi
     stop "$ours_pid"
@@ -234,16 +251,16 @@ for scale in $scales; do
     benches/nginx/serve.sh --stop "$nginx_pid" >/dev/null
 
     bytes=$(wc -c <"$work/exposition.txt")
-    record "scale=$scale backend=$backend samples=$samples qe_samples=$qe_samples bytes=$bytes ours_s=$ours ours_queries_s=$ours_queries floor_s=$bare qe_s=$qe_refresh ours_rps=$ours_rps ours_p50_ms=$ours_p50 ours_p99_ms=$ours_p99 ours_errors=$ours_err gzip_rps=$gz_rps gzip_p50_ms=$gz_p50 gzip_p99_ms=$gz_p99 gzip_errors=$gz_err qe_rps=$qe_rps qe_p50_ms=$qe_p50 qe_p99_ms=$qe_p99 qe_errors=$qe_err nginx_rps=$ng_rps nginx_p50_ms=$ng_p50 nginx_p99_ms=$ng_p99 nginx_gzip_rps=$ngz_rps ours_rss_mib=$ours_rss qe_rss_mib=$qe_rss interval_under_load_s=$qe_interval"
+    record "scale=$scale backend=$backend samples=$samples qe_samples=$qe_samples bytes=$bytes ours_s=$ours ours_queries_s=$ours_queries floor_s=$bare qe_s=$qe_refresh ours_rps=$ours_rps ours_p50_ms=$ours_p50 ours_p99_ms=$ours_p99 ours_errors=$ours_err gzip_rps=$gz_rps gzip_p50_ms=$gz_p50 gzip_p99_ms=$gz_p99 gzip_errors=$gz_err qe_rps=$qe_rps qe_p50_ms=$qe_p50 qe_p99_ms=$qe_p99 qe_errors=$qe_err nginx_rps=$ng_rps nginx_p50_ms=$ng_p50 nginx_p99_ms=$ng_p99 nginx_gzip_rps=$ngz_rps ours_rss_mib=$ours_rss qe_rss_mib=$qe_rss ours_peak_mib=$ours_peak qe_peak_mib=$qe_peak interval_under_load_s=$qe_interval"
     refresh_rows+=("$(awk -v s="$(label "$scale")" -v b="$backend" -v o="$ours" -v o1="$ours_queries" -v f="$bare" -v q="$qe_refresh" \
       'BEGIN { qs = "n/a"; qo = "n/a"; if (q != "nan") { qs = sprintf("%.3f", q); qo = sprintf("%.1f", q / o) }
         printf "| %s | %s | %.3f | %.3f | %.3f | %.2f | %.2f | %s | %s |", s, b, o, o1, f, o / f, o1 / f, qs, qo }')")
     serve_rows+=("$(awk -v s="$(label "$scale")" -v b="$backend" -v n="$samples" -v qn="$qe_samples" -v kb="$bytes" \
       -v r="$ours_rps" -v p="$ours_p50/$ours_p99" -v gr="$gz_rps" -v gp="$gz_p50/$gz_p99" -v qr="$qe_rps" -v qp="$qe_p50/$qe_p99" -v qe_err="$qe_err" \
-      -v nr="$ng_rps" -v ngr="$ngz_rps" -v m="$ours_rss" -v qm="$qe_rss" \
-      'BEGIN { qe = "n/a"; ratio = "n/a"; qmem = "n/a"; qsamples = "n/a"
-        if (qr != "nan") { qe = sprintf("%.1f (%s, %d err)", qr, qp, qe_err); qmem = sprintf("%.1f", qm); qsamples = qn; if (qr + 0 > 0) ratio = sprintf("%.0fx", r / qr) }
-        printf "| %s | %s | %d / %s | %.0f | %.0f (%s) | %.0f (%s) | %s | %.0f | %.0f | %s | %.2f | %.2f | %.1f / %s |", s, b, n, qsamples, kb / 1024, r, p, gr, gp, qe, nr, ngr, ratio, r / nr, gr / ngr, m, qmem }')")
+      -v nr="$ng_rps" -v ngr="$ngz_rps" -v m="$ours_rss" -v qm="$qe_rss" -v pk="$ours_peak" -v qpk="$qe_peak" \
+      'BEGIN { qe = "n/a"; ratio = "n/a"; qmem = "n/a"; qpeak = "n/a"; qsamples = "n/a"
+        if (qr != "nan") { qe = sprintf("%.2f (%s, %d err)", qr, qp, qe_err); qmem = sprintf("%.1f", qm); qpeak = sprintf("%.1f", qpk); qsamples = qn; if (qr + 0 > 0) ratio = sprintf("%.0fx", r / qr) }
+        printf "| %s | %s | %d / %s | %.0f | %.0f (%s) | %.0f (%s) | %s | %.0f | %.0f | %s | %.2f | %.2f | %.1f / %s | %.1f / %s |", s, b, n, qsamples, kb / 1024, r, p, gr, gp, qe, nr, ngr, ratio, r / nr, gr / ngr, m, qmem, pk, qpeak }')")
   done
 done
 
@@ -280,10 +297,10 @@ echo "| scale | backend | ours | ours' queries | bare SQL | ours / bare | querie
 echo "|---|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${refresh_rows[@]}"
 echo
-echo "/metrics: wrk -c$connections -d$wrk_duration on loopback; req/s (p50/p99 ms); RSS after the run"
+echo "/metrics: wrk -c$connections -d$wrk_duration on loopback; req/s (p50/p99 ms); RSS: ours just after a refresh, query-exporter after its run; peak: the most resident since start"
 echo
-echo "| scale | backend | samples ours / qe | KiB | ours req/s | ours gzip req/s | query-exporter req/s | nginx req/s | nginx gzip req/s | ours / qe | ours / nginx | gzip / nginx gzip | RSS MiB ours / qe |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+echo "| scale | backend | samples ours / qe | KiB | ours req/s | ours gzip req/s | query-exporter req/s | nginx req/s | nginx gzip req/s | ours / qe | ours / nginx | gzip / nginx gzip | RSS MiB ours / qe | peak MiB ours / qe |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${serve_rows[@]}"
 if [ "${#history_rows[@]}" -gt 0 ]; then
   echo
