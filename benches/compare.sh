@@ -118,9 +118,10 @@ stop() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 scrape() { curl -s --max-time 120 "http://127.0.0.1:$ours_port/metrics"; }
 
 # Prints, for each of the next RUNS successful refreshes (after one warm-up), its duration
-# and the time its queries took added up (they run side by side). Two refreshes start at
-# least the 1 s interval apart, so a scrape every half second sees each one; scraping more
-# often would take CPU from the refresh it measures (a page is 7 MB at 1M).
+# and the time its queries took added up (they run side by side). Refreshes start at least
+# the 1 s interval apart, so a scrape every half second sees nearly all of them (one it
+# misses only delays the count); scraping more often would take CPU from the refresh it
+# measures (a page is 7 MB at 1M).
 our_refreshes() {
   local want=$((runs + 1)) seen=0 last=0 count duration deadline=$((SECONDS + 3600))
   while (( seen < want )); do
@@ -179,15 +180,17 @@ peak_mib() { awk '/^VmHWM/ { printf "%.1f\n", $2 / 1024 }' "/proc/$1/status"; }
 
 # Our resident memory between refreshes: read as soon as the next refresh has succeeded
 # (a refresh holds its aggregate rows until it ends, so a reading in the middle of one
-# says what a refresh peaks at, not what the server holds).
+# says what a refresh peaks at, not what the server holds). Waits up to two intervals.
 rss_after_refresh() {
-  local count last deadline=$((SECONDS + 600))
-  last=$(scrape | awk '/^sales_exporter_refreshes_total\{result="success"\}/ { print $2 }')
+  local interval=$1 count last="" deadline
+  deadline=$((SECONDS + 2 * interval + 60))
   while (( SECONDS < deadline )); do
-    count=$(scrape | awk '/^sales_exporter_refreshes_total\{result="success"\}/ { print $2 }')
-    if [ -n "$count" ] && [ "$count" != "$last" ]; then break; fi
-    sleep 0.2
+    count=$( (scrape || true) | awk '/^sales_exporter_refreshes_total\{result="success"\}/ { print $2 }')
+    if [ -z "$last" ]; then last=$count
+    elif [ -n "$count" ] && [ "$count" != "$last" ]; then rss_mib "$ours_pid"; return; fi
+    sleep 0.5
   done
+  echo "compare: no refresh within $((2 * interval + 60)) s; memory read mid-cycle" >&2
   rss_mib "$ours_pid"
 }
 
@@ -233,7 +236,7 @@ for scale in $scales; do
     printf '%s' "$page" >"$work/exposition.txt"
     read -r ours_rps ours_p50 ours_p99 ours_err < <(load "http://127.0.0.1:$ours_port/metrics")
     read -r gz_rps gz_p50 gz_p99 gz_err < <(load "http://127.0.0.1:$ours_port/metrics" -H 'Accept-Encoding: gzip')
-    ours_rss=$(rss_after_refresh)
+    ours_rss=$(rss_after_refresh "$qe_interval")
     ours_peak=$(peak_mib "$ours_pid")
     qe_rps=nan qe_p50=nan qe_p99=nan qe_err=0 qe_rss=nan qe_peak=nan
     if [ -n "$qe_pid" ]; then

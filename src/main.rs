@@ -51,7 +51,8 @@ struct Cli {
     #[arg(long)]
     report: bool,
 
-    /// Print the SQL a refresh sends (one statement per relation, values inlined) and exit.
+    /// Print the SQL a refresh sends (one or two statements per relation, values inlined)
+    /// and exit; on PostgreSQL it connects to read the types of the opportunity ids.
     #[arg(long, conflicts_with_all = ["once", "report"])]
     print_sql: bool,
 
@@ -165,10 +166,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         let statements = source
             .statements(&config.queried_model(), &windows)
             .await
-            .context("cannot write the statements")?;
+            .context("cannot print the statements")?;
         for (relation, sql) in statements {
             out.push_str(&format!("-- {relation}\n{sql};\n\n"));
         }
+        source.close().await;
         std::io::stdout()
             .write_all(out.as_bytes())
             .context("cannot write to stdout")?;

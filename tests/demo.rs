@@ -298,3 +298,40 @@ fn scopes_bound_the_series() {
         assert_eq!(teams.get(key), Some(value), "{key:?}");
     }
 }
+
+/// Without calls per opportunity among the exported indicators the calls on closed
+/// opportunities are not queried, and the calls keep their values.
+#[test]
+fn calls_alone_leave_out_the_closed_opportunities_statement() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let all = demo_samples(dir.path());
+    let database = dir.path().join("sales_exporter-demo.sqlite");
+    let everything = common::example_config_for(&database);
+    let calls_only = everything.replace(r#""calls", "calls_per_opportunity","#, r#""calls","#);
+    assert_ne!(calls_only, everything, "the example config exports both");
+    let config = common::write_config(dir.path(), "calls.toml", &calls_only);
+
+    let printed = run_exporter(
+        dir.path(),
+        &["--config", &config, "--print-sql", "--as-of", AS_OF],
+    );
+    assert!(printed.status.success(), "{printed:?}");
+    let sql = String::from_utf8(printed.stdout).expect("UTF-8 SQL");
+    assert!(sql.contains("-- activities\n"), "{sql}");
+    assert!(!sql.contains("calls on closed opportunities"), "{sql}");
+
+    let output = common::run_once_at(dir.path(), &config, AS_OF);
+    assert!(output.status.success(), "{output:?}");
+    let samples = parse_exposition(&String::from_utf8(output.stdout).expect("UTF-8"));
+    let calls: Vec<_> = all
+        .iter()
+        .filter(|((name, _), _)| name.ends_with("_calls"))
+        .collect();
+    assert!(calls.len() > 100, "{}", calls.len());
+    for (key, value) in calls {
+        assert_eq!(samples.get(key), Some(value), "{key:?}");
+    }
+    assert!(!samples
+        .keys()
+        .any(|(name, _)| name.ends_with("calls_per_opportunity")));
+}

@@ -15,11 +15,11 @@ CREATE INDEX opportunities_closed_at ON opportunities (closed_at);
 CREATE INDEX opportunities_stage ON opportunities (stage);
 -- Customers' wins query: one probe per win in the windows for an earlier win of the customer.
 CREATE INDEX opportunities_customer_first_win ON opportunities (customer, stage, closed_at);
--- Calls query: activities that occurred in one of the windows. The table is written in time
--- order, as an activity log is, so a BRIN index (block ranges) serves: the windows' pages are
--- read in order, where a B-tree reads them row by row (0.8 s against 1.7 s at 1M with 10x history).
+-- Calls query: activities that occurred in one of the windows. The table is clustered by time,
+-- as an activity log is, so a BRIN index (block ranges) serves: the windows' pages are read in
+-- order, where a B-tree reads them row by row (0.8 s against 1.7 s at 1M with 10x history).
 CREATE INDEX activities_occurred_at ON activities USING brin (occurred_at);
--- Calls on closed opportunities: the calls of a deal, when few deals close in the windows.
+-- Calls on closed opportunities: the calls of each deal closed in the windows, when few are.
 -- Both ids are bigint, so the exporter compares them natively and a plain index serves.
 CREATE INDEX activities_opportunity ON activities (opportunity_id);
 -- Costs query: costs incurred in one of the windows.

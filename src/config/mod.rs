@@ -166,6 +166,12 @@ impl Config {
         if !wants(&[Indicator::Calls, Indicator::CallsPerOpportunity]) {
             model.activities = None;
         }
+        // Without calls per opportunity the calls on closed opportunities are not read.
+        if !wants(&[Indicator::CallsPerOpportunity]) {
+            if let Some(activities) = &mut model.activities {
+                activities.opportunity = None;
+            }
+        }
         if !wants(&[Indicator::AcquisitionCost]) {
             model.costs = None;
         }

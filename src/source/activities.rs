@@ -1,7 +1,7 @@
 //! The two aggregate queries over activities: calls per rep and window, and the calls
 //! logged against opportunities closed in each window, per opportunity rep.
 
-use super::keys::KeyComparison;
+use super::opportunity_match::OpportunityMatch;
 use super::rows::{RowReader, SourceError};
 use super::sql::QueryBuilder;
 use crate::calendar::Window;
@@ -75,12 +75,12 @@ pub fn calls_query(mapping: &ActivityMapping, windows: &[Window], b: &mut QueryB
 /// Builds the aggregate of the calls logged against the opportunities won or lost inside
 /// `windows`, whenever the calls were logged, by the opportunity's rep; `column` is the
 /// activity's opportunity. Apart from the calls query, so that each sums only its own
-/// windows and the two run side by side. `keys` says how the activity's opportunity is
+/// windows and the two run side by side. `ids` says how the activity's opportunity is
 /// compared with the opportunity id.
 pub fn closed_calls_query(
     mapping: &ActivityMapping,
     column: &str,
-    keys: KeyComparison,
+    ids: OpportunityMatch,
     opportunities: &OpportunityMapping,
     windows: &[Window],
     b: &mut QueryBuilder,
@@ -95,7 +95,7 @@ pub fn closed_calls_query(
     let closing = b.text_list(&closing);
     let from = b.relation(&mapping.source, "a");
     let opportunities_source = b.relation(&opportunities.source, "o");
-    let on = keys.equals(
+    let on = ids.equals(
         d,
         &b.column_of("a", column),
         &b.column_of("o", &opportunities.id),

@@ -1,11 +1,11 @@
-//! Reads the sales database: one aggregate query per relation, written in the backend's
-//! dialect and run through sqlx's driver for that backend, never through the `Any` driver.
+//! Reads the sales database: one or two aggregate queries per relation, in the backend's
+//! dialect, run through sqlx's driver for that backend, never through the `Any` driver.
 
 pub mod activities;
 pub mod costs;
 mod dialect;
-pub mod keys;
 pub mod opportunities;
+mod opportunity_match;
 pub mod reps;
 pub mod rows;
 mod session;
@@ -14,7 +14,7 @@ pub mod sql;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use sqlx::{Executor, Row};
+use sqlx::Row;
 use tokio::sync::Semaphore;
 
 pub use dialect::{Dialect, SqlParam};
@@ -26,8 +26,8 @@ use crate::config::DatabaseConfig;
 use crate::model::{ActivityMapping, Relation, SalesModel};
 use activities::ActivityGroup;
 use costs::CostGroup;
-use keys::KeyComparison;
 use opportunities::{CustomerWins, OpportunityGroup};
+use opportunity_match::OpportunityMatch;
 use reps::Rep;
 use rows::RowReader;
 use session::{Pool, CLIENT_TIMEOUT_GRACE};
@@ -42,11 +42,13 @@ pub struct SalesData {
     pub opportunities: Vec<OpportunityGroup>,
     /// The windows each rep won each customer in, when customers are mapped.
     pub customer_wins: Option<Vec<CustomerWins>>,
-    /// Call sums per (rep, opportunity rep), when activities are mapped.
+    /// Call sums per rep and kind, and calls on closed opportunities per opportunity rep,
+    /// when activities are mapped.
     pub activities: Option<Vec<ActivityGroup>>,
     /// Cost sums per team, when costs are mapped.
     pub costs: Option<Vec<CostGroup>>,
-    /// Result rows read per relation (both opportunity queries count as opportunities).
+    /// Result rows read per relation (both opportunity queries count as opportunities, both
+    /// activity queries as activities).
     pub rows_read: BTreeMap<Relation, u64>,
     /// Seconds spent in each relation's queries, from sending them to the last row.
     pub query_seconds: BTreeMap<Relation, f64>,
@@ -102,8 +104,7 @@ impl SalesSource {
     /// # Errors
     ///
     /// The first relation, in the order reps, opportunities, activities, costs, whose query
-    /// failed or returned values that do not decode; on PostgreSQL, activities before any
-    /// query runs when the types of the opportunity ids cannot be read.
+    /// failed or returned values that do not decode.
     pub async fn read(
         &self,
         model: &SalesModel,
@@ -113,8 +114,17 @@ impl SalesSource {
         let count = windows.len();
         let timings = QueryTimings::default();
         // Asked before any query starts, so that it takes no connection out of their order.
+        // Should it fail, the ids are compared as text and the queries report what is wrong
+        // against their own relation.
         let keys = match closed_calls_mapping(model) {
-            Some((mapping, column)) => Some(self.key_comparison(mapping, column, model).await?),
+            Some((mapping, column)) => Some(
+                self.opportunity_match(mapping, column, model)
+                    .await
+                    .unwrap_or_else(|error| {
+                        tracing::debug!(%error, "Comparing opportunity ids as text");
+                        OpportunityMatch::AsText
+                    }),
+            ),
             None => None,
         };
 
@@ -199,14 +209,15 @@ impl SalesSource {
         };
         // Every query is let finish (each has its own timeout) before an error is returned,
         // so that a failed refresh leaves no statement running on the server.
-        // The order is the order in which they take connections: the longest first, so that
-        // the short ones fill in beside them.
-        let (reps, opportunities, customer_wins, closed_calls, calls, costs) = tokio::join!(
-            reps,
+        // Polled in this order (biased), they take connections in it: the long queries
+        // first, so that the short ones fill in beside the last of them.
+        let (opportunities, customer_wins, closed_calls, calls, reps, costs) = tokio::join!(
+            biased;
             opportunities,
             customer_wins,
             closed_calls,
             calls,
+            reps,
             costs
         );
         let (reps, opportunities, customer_wins, closed_calls, calls, costs) = (
@@ -249,7 +260,7 @@ impl SalesSource {
     /// # Errors
     ///
     /// On PostgreSQL, when the types of the activity's opportunity and of the opportunity
-    /// id cannot be read (see [`SalesSource::key_comparison`]).
+    /// id cannot be read (see [`SalesSource::opportunity_match`]).
     pub async fn statements(
         &self,
         model: &SalesModel,
@@ -281,7 +292,10 @@ impl SalesSource {
             ));
         }
         if let Some((mapping, column)) = closed_calls_mapping(model) {
-            let keys = self.key_comparison(mapping, column, model).await?;
+            let keys = self
+                .opportunity_match(mapping, column, model)
+                .await
+                .map_err(in_relation(Relation::Activities))?;
             statements.push((
                 "activities (calls on closed opportunities)",
                 literal(&|b| {
@@ -306,59 +320,53 @@ impl SalesSource {
     }
 
     /// How the activity's opportunity `column` is compared with the opportunity id. On
-    /// PostgreSQL the server is asked for the two columns' types (a statement described,
-    /// never run); SQLite and MySQL compare mixed types themselves.
+    /// PostgreSQL the server is asked the two columns' types by a statement that reads no
+    /// row (sent unnamed, like every statement, so it suits a transaction pooler); SQLite
+    /// and MySQL compare mixed types themselves.
     ///
     /// # Errors
     ///
-    /// No connection, or the server cannot describe the two columns (a relation or column
-    /// the config names does not exist, or may not be read).
-    pub async fn key_comparison(
+    /// No connection, or the server cannot read the two columns (a relation or column the
+    /// config names does not exist, or may not be read).
+    pub async fn opportunity_match(
         &self,
         mapping: &ActivityMapping,
         column: &str,
         model: &SalesModel,
-    ) -> Result<KeyComparison, RelationError> {
+    ) -> Result<OpportunityMatch, SourceError> {
         let Pool::Postgres(pool) = &self.pool else {
-            return Ok(KeyComparison::Native);
+            return Ok(OpportunityMatch::Native);
         };
-        let relation = Relation::Activities;
         let query = self.build_query(|b| {
             format!(
-                "SELECT {}, {} FROM {}, {}",
+                "SELECT CAST(pg_typeof(x.reference) AS TEXT), CAST(pg_typeof(x.id) AS TEXT) \
+                 FROM (SELECT 1) AS one LEFT JOIN \
+                 (SELECT {} AS reference, {} AS id FROM {}, {} LIMIT 0) AS x ON TRUE",
                 b.column_of("a", column),
                 b.column_of("o", &model.opportunities.id),
                 b.relation(&mapping.source, "a"),
                 b.relation(&model.opportunities.source, "o"),
             )
         });
-        let failed = |error| RelationError { relation, error };
-        // The pool bounds the wait for a connection; the statement is only parsed, so the
-        // query timeout bounds the rest generously.
-        let mut connection = pool.acquire().await.map_err(|cause| {
-            failed(SourceError::Connect {
-                backend: self.config.dialect.name(),
-                cause,
-            })
+        let unreadable = |cause| SourceError::OpportunityTypes { cause };
+        let mut connection = pool.acquire().await.map_err(|cause| SourceError::Connect {
+            backend: self.config.dialect.name(),
+            cause,
         })?;
+        let statement = sqlx::query_as::<_, (Option<String>, Option<String>)>(&query.sql)
+            .persistent(false)
+            .fetch_one(&mut *connection);
         let timeout = self.config.query_timeout + CLIENT_TIMEOUT_GRACE;
-        let described = tokio::time::timeout(timeout, connection.describe(&query.sql))
+        let types = tokio::time::timeout(timeout, statement)
             .await
-            .map_err(|_| {
-                failed(SourceError::Timeout {
-                    relation,
-                    seconds: self.config.query_timeout.as_secs(),
-                })
+            .map_err(|_| SourceError::Timeout {
+                relation: Relation::Activities,
+                seconds: self.config.query_timeout.as_secs(),
             })?
-            .map_err(|cause| failed(SourceError::Query { relation, cause }))?;
-        let types: Vec<&str> = described
-            .columns()
-            .iter()
-            .map(|c| sqlx::TypeInfo::name(sqlx::Column::type_info(c)))
-            .collect();
-        Ok(match types.as_slice() {
-            [left, right] => KeyComparison::for_postgres_types(left, right),
-            _ => KeyComparison::AsText,
+            .map_err(unreadable)?;
+        Ok(match types {
+            (Some(reference), Some(id)) => OpportunityMatch::for_postgres_types(&reference, &id),
+            _ => OpportunityMatch::AsText,
         })
     }
 

@@ -25,6 +25,12 @@ pub enum SourceError {
         /// The driver's error, written into the message rather than chained after it.
         cause: sqlx::Error,
     },
+    /// PostgreSQL could not say the types of the two opportunity id columns.
+    #[error("cannot read the types of `activities.columns.opportunity` and `opportunities.columns.id`: {cause}; check that both columns exist and that the exporter's user may read them")]
+    OpportunityTypes {
+        /// The driver's error, written into the message rather than chained after it.
+        cause: sqlx::Error,
+    },
     /// The query ran past the configured timeout.
     #[error(
         "the {relation} query ran past database.query_timeout_secs ({seconds} s) and was cancelled; index the mapped time columns (docs/backends.md) or raise the timeout"
