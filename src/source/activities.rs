@@ -127,63 +127,51 @@ pub fn closed_calls_query(
     )
 }
 
-/// Reads the rows of the calls aggregate.
-///
-/// # Errors
-///
-/// A value that does not decode.
-pub fn decode_calls(
-    rows: &[Vec<Option<String>>],
-    window_count: usize,
-    reader: &RowReader,
-) -> Result<Vec<ActivityGroup>, SourceError> {
-    let mut groups = Vec::with_capacity(rows.len());
-    for row in rows {
-        let mut cells = reader.cells(Relation::Activities, row);
-        let mut group = ActivityGroup {
-            rep: cells.text(),
-            unmapped_kind: cells.text(),
-            rows: cells.count("COUNT(*)")?,
-            windows: Vec::with_capacity(window_count),
-            ..ActivityGroup::default()
-        };
-        for _ in 0..window_count {
-            group.windows.push(CallWindowSums {
-                calls: cells.count("calls")?,
-                calls_on_closed: 0,
-            });
-        }
-        groups.push(group);
-    }
-    Ok(groups)
+/// Which of the two activity aggregates rows come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallAggregate {
+    /// [`calls_query`]: rep, kind and the calls per window.
+    Calls,
+    /// [`closed_calls_query`]: opportunity rep and the calls on closed opportunities.
+    OnClosedOpportunities,
 }
 
-/// Reads the rows of the closed-opportunity calls aggregate.
+/// Reads the rows of one activity aggregate.
 ///
 /// # Errors
 ///
 /// A value that does not decode.
-pub fn decode_closed_calls(
+pub fn decode(
     rows: &[Vec<Option<String>>],
+    aggregate: CallAggregate,
     window_count: usize,
     reader: &RowReader,
 ) -> Result<Vec<ActivityGroup>, SourceError> {
-    let mut groups = Vec::with_capacity(rows.len());
-    for row in rows {
-        let mut cells = reader.cells(Relation::Activities, row);
-        let mut group = ActivityGroup {
-            opportunity_rep: cells.text(),
-            rows: cells.count("COUNT(*)")?,
-            windows: Vec::with_capacity(window_count),
-            ..ActivityGroup::default()
-        };
-        for _ in 0..window_count {
-            group.windows.push(CallWindowSums {
-                calls: 0,
-                calls_on_closed: cells.count("calls on closed opportunities")?,
-            });
-        }
-        groups.push(group);
-    }
-    Ok(groups)
+    rows.iter()
+        .map(|row| {
+            let mut cells = reader.cells(Relation::Activities, row);
+            let mut group = ActivityGroup::default();
+            match aggregate {
+                CallAggregate::Calls => {
+                    group.rep = cells.text();
+                    group.unmapped_kind = cells.text();
+                }
+                CallAggregate::OnClosedOpportunities => group.opportunity_rep = cells.text(),
+            }
+            group.rows = cells.count("COUNT(*)")?;
+            group.windows = (0..window_count)
+                .map(|_| {
+                    let mut sums = CallWindowSums::default();
+                    match aggregate {
+                        CallAggregate::Calls => sums.calls = cells.count("calls")?,
+                        CallAggregate::OnClosedOpportunities => {
+                            sums.calls_on_closed = cells.count("calls on closed opportunities")?;
+                        }
+                    }
+                    Ok(sums)
+                })
+                .collect::<Result<_, SourceError>>()?;
+            Ok(group)
+        })
+        .collect()
 }

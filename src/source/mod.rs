@@ -24,7 +24,7 @@ pub use session::sqlite_path;
 use crate::calendar::Window;
 use crate::config::DatabaseConfig;
 use crate::model::{ActivityMapping, Relation, SalesModel};
-use activities::ActivityGroup;
+use activities::{ActivityGroup, CallAggregate};
 use costs::CostGroup;
 use opportunities::{CustomerWins, OpportunityGroup};
 use opportunity_match::OpportunityMatch;
@@ -114,17 +114,27 @@ impl SalesSource {
         let count = windows.len();
         let timings = QueryTimings::default();
         // Asked before any query starts, so that it takes no connection out of their order.
-        // Should it fail, the ids are compared as text and the queries report what is wrong
-        // against their own relation.
+        // Without a connection the refresh fails at once, against the first relation as the
+        // queries would; should the question itself fail, the ids are compared as text and
+        // the queries report what is wrong against their own relation.
         let keys = match closed_calls_mapping(model) {
-            Some((mapping, column)) => Some(
-                self.opportunity_match(mapping, column, model)
-                    .await
-                    .unwrap_or_else(|error| {
+            Some((mapping, column)) => {
+                Some(match self.opportunity_match(mapping, column, model).await {
+                    Ok(keys) => keys,
+                    Err(error @ SourceError::Connect { .. }) => {
+                        let relation = if model.reps.is_some() {
+                            Relation::Reps
+                        } else {
+                            Relation::Opportunities
+                        };
+                        return Err(RelationError { relation, error });
+                    }
+                    Err(error) => {
                         tracing::debug!(%error, "Comparing opportunity ids as text");
                         OpportunityMatch::AsText
-                    }),
-            ),
+                    }
+                })
+            }
             None => None,
         };
 
@@ -170,7 +180,7 @@ impl SalesSource {
                     activities::calls_query(mapping, windows, b)
                 })
                 .await?;
-            let decoded = activities::decode_calls(&rows, count, &reader)
+            let decoded = activities::decode(&rows, CallAggregate::Calls, count, &reader)
                 .map_err(in_relation(Relation::Activities))?;
             Ok(Some((decoded, rows.len())))
         };
@@ -190,8 +200,9 @@ impl SalesSource {
                     )
                 })
                 .await?;
-            let decoded = activities::decode_closed_calls(&rows, count, &reader)
-                .map_err(in_relation(Relation::Activities))?;
+            let decoded =
+                activities::decode(&rows, CallAggregate::OnClosedOpportunities, count, &reader)
+                    .map_err(in_relation(Relation::Activities))?;
             Ok(Some((decoded, rows.len())))
         };
         let costs = async {
