@@ -117,6 +117,9 @@ stop() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 
 scrape() { curl -s --max-time 120 "http://127.0.0.1:$ours_port/metrics"; }
 
+# The count of successful refreshes in the exposition on stdin.
+successes() { awk '/^sales_exporter_refreshes_total\{result="success"\}/ { print $2 }'; }
+
 # Prints, for each of the next RUNS successful refreshes (after one warm-up), its duration
 # and the time its queries took added up (they run side by side). Refreshes start at least
 # the 1 s interval apart, so a scrape every half second sees nearly all of them (one it
@@ -129,7 +132,7 @@ our_refreshes() {
     kill -0 "$ours_pid" 2>/dev/null || { cat "$work/ours.log" >&2; fail "our exporter exited"; }
     local page
     page=$(scrape || true)
-    count=$(awk '/^sales_exporter_refreshes_total\{result="success"\}/ { print $2 }' <<<"$page")
+    count=$(successes <<<"$page")
     if [ -n "$count" ] && [ "$count" != "$last" ]; then
       duration=$(awk '/^sales_exporter_refresh_duration_seconds / { print $2 }
         /^sales_exporter_query_duration_seconds\{/ { q += $2 } END { print "", q }' <<<"$page" | tr -d '\n')
@@ -185,7 +188,7 @@ rss_after_refresh() {
   local interval=$1 count last="" deadline
   deadline=$((SECONDS + 2 * interval + 60))
   while (( SECONDS < deadline )); do
-    count=$( (scrape || true) | awk '/^sales_exporter_refreshes_total\{result="success"\}/ { print $2 }')
+    count=$( (scrape || true) | successes)
     if [ -z "$last" ]; then last=$count
     elif [ -n "$count" ] && [ "$count" != "$last" ]; then rss_mib "$ours_pid"; return; fi
     sleep 0.5

@@ -6,7 +6,8 @@
 //! - [`config`]: the TOML file, validated into typed settings;
 //! - [`model`]: the canonical sales model and its mapping onto the operator's schema;
 //! - [`calendar`]: the calendar and rolling windows in the business time zone;
-//! - [`source`]: one or two aggregate queries per relation in each backend's dialect, and the drivers;
+//! - [`source`]: one or two aggregate queries per relation in each backend's dialect, and
+//!   the drivers;
 //! - [`indicators`]: aggregate rows into values per scope and window;
 //! - [`catalogue`]: the name, unit and help text of every exported metric;
 //! - [`snapshot`]: one refresh rendered once into exposition text;

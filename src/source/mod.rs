@@ -117,10 +117,10 @@ impl SalesSource {
         // Without a connection the refresh fails at once, against the first relation as the
         // queries would; should the question itself fail, the ids are compared as text and
         // the queries report what is wrong against their own relation.
-        let keys = match closed_calls_mapping(model) {
+        let ids = match closed_calls_mapping(model) {
             Some((mapping, column)) => {
                 Some(match self.opportunity_match(mapping, column, model).await {
-                    Ok(keys) => keys,
+                    Ok(ids) => ids,
                     Err(error @ SourceError::Connect { .. }) => {
                         let relation = if model.reps.is_some() {
                             Relation::Reps
@@ -185,7 +185,7 @@ impl SalesSource {
             Ok(Some((decoded, rows.len())))
         };
         let closed_calls = async {
-            let (Some((mapping, column)), Some(keys)) = (closed_calls_mapping(model), keys) else {
+            let (Some((mapping, column)), Some(ids)) = (closed_calls_mapping(model), ids) else {
                 return Ok(None);
             };
             let rows = self
@@ -193,7 +193,7 @@ impl SalesSource {
                     activities::closed_calls_query(
                         mapping,
                         column,
-                        keys,
+                        ids,
                         &model.opportunities,
                         windows,
                         b,
@@ -303,7 +303,7 @@ impl SalesSource {
             ));
         }
         if let Some((mapping, column)) = closed_calls_mapping(model) {
-            let keys = self
+            let ids = self
                 .opportunity_match(mapping, column, model)
                 .await
                 .map_err(in_relation(Relation::Activities))?;
@@ -313,7 +313,7 @@ impl SalesSource {
                     activities::closed_calls_query(
                         mapping,
                         column,
-                        keys,
+                        ids,
                         &model.opportunities,
                         windows,
                         b,
@@ -359,7 +359,6 @@ impl SalesSource {
                 b.relation(&model.opportunities.source, "o"),
             )
         });
-        let unreadable = |cause| SourceError::OpportunityTypes { cause };
         let mut connection = pool.acquire().await.map_err(|cause| SourceError::Connect {
             backend: self.config.dialect.name(),
             cause,
@@ -374,7 +373,7 @@ impl SalesSource {
                 relation: Relation::Activities,
                 seconds: self.config.query_timeout.as_secs(),
             })?
-            .map_err(unreadable)?;
+            .map_err(|cause| SourceError::OpportunityTypes { cause })?;
         Ok(match types {
             (Some(reference), Some(id)) => OpportunityMatch::for_postgres_types(&reference, &id),
             _ => OpportunityMatch::AsText,
